@@ -1,0 +1,196 @@
+//! The `Completion` action: a prompt in, the model's continuation flat out, through OpenRouter's
+//! legacy `/completions` route (or `/chat/completions` once that route is gone).
+
+use actix_web::{HttpRequest, web};
+use bytes::Bytes;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+
+use super::flat::{Usage, content_text, object, take_array, take_integer, take_object, take_text};
+use super::input::{ActionInput, Call, Fields};
+use super::options::GenerationOptions;
+use crate::domain::ModelId;
+use crate::error::{ApiError, ErrorBody};
+use crate::openrouter::OpenRouterClient;
+
+/// A text completion request: a prompt and the options to continue it with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompletionRequest {
+    /// The text for the model to continue.
+    #[schema(example = "Write a haiku about spreadsheets:")]
+    pub prompt: String,
+    /// The model, e.g. `meta-llama/llama-3.1-405b-instruct`. Left out: your OpenRouter
+    /// account's default model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "openai/gpt-4o-mini")]
+    pub model: Option<ModelId>,
+    /// Tuning, routing and reasoning.
+    #[serde(flatten)]
+    pub options: GenerationOptions,
+}
+
+impl ActionInput for CompletionRequest {
+    fn parse(_: &HttpRequest, body: Bytes) -> Result<Self, ApiError> {
+        let mut fields = Fields::from_body(&body)?;
+        let request = CompletionRequest {
+            prompt: fields.require_text("prompt")?,
+            model: fields.take_parsed("model", ModelId::parse)?,
+            options: GenerationOptions::take_from(&mut fields)?,
+        };
+        fields.finish()?;
+        Ok(request)
+    }
+}
+
+impl CompletionRequest {
+    /// OpenRouter's `/completions` body for this request, with `stream: false`.
+    pub fn to_upstream(&self) -> Value {
+        let mut body = Map::new();
+        self.options.write_into(&mut body);
+        if let Some(model) = &self.model {
+            body.insert("model".to_owned(), json!(model.as_str()));
+        }
+        body.insert("prompt".to_owned(), json!(self.prompt));
+        body.insert("stream".to_owned(), json!(false));
+        Value::Object(body)
+    }
+}
+
+/// The model's continuation, flat: the first choice's text at the top, every choice in
+/// `choices`.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct CompletionResponse {
+    /// The generation's id (`gen-...`); Get Generation takes it.
+    pub id: String,
+    /// The model that answered.
+    pub model: String,
+    /// The provider that served the model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// When the answer was made, in Unix seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<i64>,
+    /// The generated text.
+    pub text: String,
+    /// Why the text ended: `stop`, `length` or `error`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<String>,
+    /// The provider's own word for why the text ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native_finish_reason: Option<String>,
+    /// Tokens used and what they cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// Every choice the model made.
+    pub choices: Vec<CompletionChoice>,
+    /// Other fields OpenRouter sends, kept as they are.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub other: Map<String, Value>,
+}
+
+/// One choice of the model.
+#[derive(Debug, Default, Clone, Serialize, ToSchema)]
+pub struct CompletionChoice {
+    /// The choice's position.
+    pub index: i64,
+    /// Its text.
+    pub text: String,
+    /// Why it ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<String>,
+    /// The provider's own word for why it ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native_finish_reason: Option<String>,
+    /// Other fields of the choice, kept as they are.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub other: Map<String, Value>,
+}
+
+impl CompletionChoice {
+    fn from_upstream(position: usize, choice: Value) -> CompletionChoice {
+        let mut choice = object(choice);
+        let text = match take_text(&mut choice, "text") {
+            Some(text) => text,
+            None => {
+                let mut message = take_object(&mut choice, "message").unwrap_or_default();
+                let text = content_text(message.remove("content"));
+                message.remove("role");
+                for (name, value) in message {
+                    choice.entry(name).or_insert(value);
+                }
+                text
+            }
+        };
+        CompletionChoice {
+            index: take_integer(&mut choice, "index").unwrap_or(position as i64),
+            text,
+            finish_reason: take_text(&mut choice, "finish_reason"),
+            native_finish_reason: take_text(&mut choice, "native_finish_reason"),
+            other: choice,
+        }
+    }
+}
+
+impl CompletionResponse {
+    /// Flattens OpenRouter's answer, whether it came as a legacy completion (`choices[].text`,
+    /// even under `object: "chat.completion"`) or as a chat completion.
+    pub fn from_upstream(value: Value) -> CompletionResponse {
+        let mut top = object(value);
+        let choices: Vec<CompletionChoice> = take_array(&mut top, "choices")
+            .into_iter()
+            .enumerate()
+            .map(|(position, choice)| CompletionChoice::from_upstream(position, choice))
+            .collect();
+        let first = choices.first().cloned().unwrap_or_default();
+        CompletionResponse {
+            id: take_text(&mut top, "id").unwrap_or_default(),
+            model: take_text(&mut top, "model").unwrap_or_default(),
+            provider: take_text(&mut top, "provider"),
+            created: take_integer(&mut top, "created"),
+            text: first.text,
+            finish_reason: first.finish_reason,
+            native_finish_reason: first.native_finish_reason,
+            usage: take_object(&mut top, "usage").map(Usage::from_upstream),
+            choices,
+            other: top,
+        }
+    }
+}
+
+/// Complete a prompt
+///
+/// Sends a prompt to any model on OpenRouter and returns the text the model continues it with,
+/// flat, with usage and cost. Fallback models, provider routing and reasoning are available;
+/// other OpenRouter parameters go in `extra`.
+#[utoipa::path(
+    post,
+    path = "/connector/v1/completions",
+    operation_id = "Completion",
+    tag = "Connector actions",
+    request_body = CompletionRequest,
+    responses(
+        (status = 200, description = "The model's continuation.", body = CompletionResponse),
+        (status = 400, description = "A field is missing, of the wrong type or out of range; `metadata.field` names it.", body = ErrorBody),
+        (status = 401, description = "No OpenRouter key, or OpenRouter refused it.", body = ErrorBody),
+        (status = 402, description = "The OpenRouter account has too few credits.", body = ErrorBody),
+        (status = 403, description = "OpenRouter's moderation flagged the input.", body = ErrorBody),
+        (status = 404, description = "No provider serves this model with these settings.", body = ErrorBody),
+        (status = 413, description = "The request body is too large.", body = ErrorBody),
+        (status = 429, description = "Too many calls; wait `Retry-After` seconds.", body = ErrorBody),
+        (status = 502, description = "OpenRouter or the provider failed.", body = ErrorBody),
+        (status = 504, description = "OpenRouter did not answer in time.", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn completion(
+    call: Call<CompletionRequest>,
+    client: web::Data<OpenRouterClient>,
+) -> Result<web::Json<CompletionResponse>, ApiError> {
+    let answer = client
+        .completion(call.caller(), &call.input.to_upstream())
+        .await?;
+    Ok(web::Json(CompletionResponse::from_upstream(answer)))
+}

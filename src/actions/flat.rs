@@ -1,0 +1,207 @@
+//! Making OpenRouter's answers flat for a flow: no `null` anywhere, first-level fields lifted,
+//! unknown fields kept. Also the `Usage` block that both completion actions return.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+/// Removes every `null`, in objects and arrays, at any depth.
+pub fn prune_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(prune_nulls);
+        }
+        Value::Array(items) => {
+            items.retain(|v| !v.is_null());
+            items.iter_mut().for_each(prune_nulls);
+        }
+        _ => {}
+    }
+}
+
+/// An upstream object with its nulls pruned; anything else becomes an empty object.
+pub fn object(mut value: Value) -> Map<String, Value> {
+    prune_nulls(&mut value);
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// Takes a member as text: strings as they are, numbers and booleans written out.
+pub fn take_text(map: &mut Map<String, Value>, name: &str) -> Option<String> {
+    match map.remove(name)? {
+        Value::String(text) => Some(text),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        other => {
+            map.insert(name.to_owned(), other);
+            None
+        }
+    }
+}
+
+/// Takes a member as a whole number (floats with no fraction are accepted).
+pub fn take_integer(map: &mut Map<String, Value>, name: &str) -> Option<i64> {
+    let number = map.get(name)?.as_number()?;
+    let integer = number.as_i64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0)
+            .map(|f| f as i64)
+    })?;
+    map.remove(name);
+    Some(integer)
+}
+
+/// Takes a member as a number.
+pub fn take_number(map: &mut Map<String, Value>, name: &str) -> Option<f64> {
+    let number = map.get(name)?.as_f64()?;
+    map.remove(name);
+    Some(number)
+}
+
+/// Takes a member that is an object.
+pub fn take_object(map: &mut Map<String, Value>, name: &str) -> Option<Map<String, Value>> {
+    match map.remove(name)? {
+        Value::Object(inner) => Some(inner),
+        other => {
+            map.insert(name.to_owned(), other);
+            None
+        }
+    }
+}
+
+/// Takes a member that is an array (absent or not an array: empty).
+pub fn take_array(map: &mut Map<String, Value>, name: &str) -> Vec<Value> {
+    match map.remove(name) {
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            map.insert(name.to_owned(), other);
+            Vec::new()
+        }
+        None => Vec::new(),
+    }
+}
+
+/// A message's `content` as text: a string as it is, an array of content parts joined by their
+/// `text`.
+pub fn content_text(content: Option<Value>) -> String {
+    match content {
+        Some(Value::String(text)) => text,
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|part| part.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join(""),
+        _ => String::new(),
+    }
+}
+
+/// Tokens used and what they cost.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct Usage {
+    /// Tokens in the prompt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_tokens: Option<i64>,
+    /// Tokens generated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completion_tokens: Option<i64>,
+    /// Prompt and completion tokens together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_tokens: Option<i64>,
+    /// What the call cost, in credits (USD).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
+    /// Prompt tokens read from the provider's cache.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_tokens: Option<i64>,
+    /// Completion tokens spent on reasoning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<i64>,
+    /// Other usage details OpenRouter sends, kept as they are.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub other: Map<String, Value>,
+}
+
+impl Usage {
+    /// Reads upstream `usage`, lifting the cached and reasoning token counts.
+    pub fn from_upstream(mut usage: Map<String, Value>) -> Usage {
+        let nested = |usage: &Map<String, Value>, outer: &str, inner: &str| {
+            let number = usage.get(outer)?.get(inner)?;
+            number
+                .as_i64()
+                .or_else(|| number.as_f64().map(|f| f as i64))
+        };
+        Usage {
+            cached_tokens: nested(&usage, "prompt_tokens_details", "cached_tokens"),
+            reasoning_tokens: nested(&usage, "completion_tokens_details", "reasoning_tokens"),
+            prompt_tokens: take_integer(&mut usage, "prompt_tokens"),
+            completion_tokens: take_integer(&mut usage, "completion_tokens"),
+            total_tokens: take_integer(&mut usage, "total_tokens"),
+            cost: take_number(&mut usage, "cost"),
+            other: usage,
+        }
+    }
+}
+
+/// Reads an upstream JSON value into a flat response type after pruning its nulls; a shape that
+/// does not fit is OpenRouter breaking its promise, a `502`.
+pub fn decode<T: serde::de::DeserializeOwned>(
+    mut value: Value,
+) -> Result<T, crate::error::ApiError> {
+    prune_nulls(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        crate::error::ApiError::upstream_failed(format!(
+            "OpenRouter's answer did not have the expected shape at `{}`: {}.",
+            error.path(),
+            error.inner()
+        ))
+    })
+}
+
+/// The `data` member of an upstream answer (OpenRouter wraps single objects and lists in it).
+pub fn unwrap_data(value: Value) -> Value {
+    match value {
+        Value::Object(mut map) => map.remove("data").unwrap_or(Value::Object(map)),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn nulls_are_pruned_at_every_depth() {
+        let mut value = json!({"a": null, "b": [1, null, {"c": null, "d": 2}]});
+        prune_nulls(&mut value);
+        assert_eq!(value, json!({"b": [1, {"d": 2}]}));
+    }
+
+    #[test]
+    fn usage_lifts_cached_and_reasoning_tokens_and_keeps_the_rest() {
+        let usage = Usage::from_upstream(object(json!({
+            "prompt_tokens": 687, "completion_tokens": 192, "total_tokens": 879, "cost": 0.00341325,
+            "is_byok": false,
+            "prompt_tokens_details": {"cached_tokens": 679},
+            "completion_tokens_details": {"reasoning_tokens": 121}
+        })));
+        let flat = serde_json::to_value(usage).unwrap();
+        assert_eq!(flat["cached_tokens"], 679);
+        assert_eq!(flat["reasoning_tokens"], 121);
+        assert_eq!(flat["cost"], 0.00341325);
+        assert_eq!(flat["is_byok"], false);
+    }
+
+    #[test]
+    fn content_parts_are_joined() {
+        let parts = json!([{"type": "text", "text": "a"}, {"type": "image_url"}, {"type": "text", "text": "b"}]);
+        assert_eq!(content_text(Some(parts)), "ab");
+        assert_eq!(content_text(None), "");
+    }
+}

@@ -1,0 +1,92 @@
+//! The `GetCredits` action: what the OpenRouter account has bought, used, and has left.
+
+use actix_web::{HttpRequest, web};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use super::flat::{decode, unwrap_data};
+use super::input::{ActionInput, Call, Fields};
+use crate::error::{ApiError, ErrorBody};
+use crate::openrouter::OpenRouterClient;
+
+/// Get Credits takes no input.
+#[derive(Debug)]
+pub struct NoInput;
+
+impl ActionInput for NoInput {
+    fn parse(req: &HttpRequest, _: Bytes) -> Result<Self, ApiError> {
+        Fields::from_query(req.query_string())?.finish()?;
+        Ok(NoInput)
+    }
+}
+
+/// The account's credits, in USD.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct Credits {
+    /// Everything bought so far.
+    pub total_credits: f64,
+    /// Everything used so far.
+    pub total_usage: f64,
+    /// What is left: credits minus usage, to 6 decimals.
+    pub remaining: f64,
+    /// Other details OpenRouter sends.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub other: Map<String, Value>,
+}
+
+impl Credits {
+    fn with_remaining(mut self) -> Credits {
+        let remaining = self.total_credits - self.total_usage;
+        self.remaining = (remaining * 1e6).round() / 1e6;
+        self.other.remove("remaining");
+        self
+    }
+}
+
+/// Get credits
+///
+/// Returns the credits bought and used on the OpenRouter account of this connection, and what
+/// is left. OpenRouter may refuse this to keys that are not management keys.
+#[utoipa::path(
+    get,
+    path = "/connector/v1/credits",
+    operation_id = "GetCredits",
+    tag = "Connector actions",
+    responses(
+        (status = 200, description = "The account's credits.", body = Credits),
+        (status = 401, description = "No OpenRouter key, or OpenRouter refused it.", body = ErrorBody),
+        (status = 403, description = "OpenRouter allows this only to management keys.", body = ErrorBody),
+        (status = 429, description = "Too many calls; wait `Retry-After` seconds.", body = ErrorBody),
+        (status = 502, description = "OpenRouter failed.", body = ErrorBody),
+        (status = 504, description = "OpenRouter did not answer in time.", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn get_credits(
+    call: Call<NoInput>,
+    client: web::Data<OpenRouterClient>,
+) -> Result<web::Json<Credits>, ApiError> {
+    let answer = client.credits(call.caller()).await?;
+    Ok(web::Json(
+        decode::<Credits>(unwrap_data(answer))?.with_remaining(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remaining_has_no_float_artefacts() {
+        let credits = Credits {
+            total_credits: 610.0,
+            total_usage: 321.725553332,
+            ..Credits::default()
+        };
+        assert_eq!(credits.with_remaining().remaining, 288.274447);
+    }
+}

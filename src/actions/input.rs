@@ -1,0 +1,356 @@
+//! Reading a connector action's input: the `Call` extractor (body limit, then key, then the
+//! action's own parse) and `Fields`, a strict reader of a JSON object or query string whose
+//! errors name the field. Blank optional values (`null`, `""`) count as absent, as Power
+//! Automate sends them.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::CONTENT_LENGTH;
+use actix_web::{FromRequest, HttpRequest, web};
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+use crate::connection::Connection;
+use crate::error::ApiError;
+use crate::openrouter::Caller;
+use crate::request_id::RequestId;
+
+/// The input of one action, parsed from the request once the key has been checked.
+pub trait ActionInput: Sized {
+    /// Parses the request's query and body; errors are `400`s naming the field.
+    fn parse(req: &HttpRequest, body: Bytes) -> Result<Self, ApiError>;
+}
+
+/// The largest body a connector action accepts, set from `MAX_BODY_BYTES`.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimit(pub usize);
+
+/// An authenticated call of one action: its connection, its request id and its parsed input.
+/// Made in the order of the contract: body size (`413`), key (`401`), input (`400`).
+#[derive(Debug)]
+pub struct Call<T> {
+    /// Who is calling.
+    pub connection: Connection,
+    /// The request's id, sent upstream.
+    pub request_id: RequestId,
+    /// The parsed input.
+    pub input: T,
+}
+
+impl<T> Call<T> {
+    /// The caller, as the upstream client needs it.
+    pub fn caller(&self) -> Caller<'_> {
+        Caller {
+            key: self.connection.key(),
+            request_id: &self.request_id,
+        }
+    }
+}
+
+impl<T: ActionInput + 'static> FromRequest for Call<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Call<T>, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let limit = req
+                .app_data::<web::Data<BodyLimit>>()
+                .map_or(4 * 1024 * 1024, |limit| limit.0);
+            let body = read_body(&req, payload, limit).await?;
+            let connection = Connection::from_headers(req.headers())?;
+            tracing::Span::current().record("connection", tracing::field::display(connection.id()));
+            let request_id = RequestId::extract(&req)
+                .await
+                .unwrap_or_else(|_| RequestId::from_caller(None));
+            let input = T::parse(&req, body)?;
+            Ok(Call {
+                connection,
+                request_id,
+                input,
+            })
+        })
+    }
+}
+
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: Payload,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::InvalidInput {
+            field: None,
+            message: "The request body could not be read completely.".to_owned(),
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// A strict reader of named values: each is taken once, and what is left at the end is an
+/// unknown field.
+#[derive(Debug)]
+pub struct Fields {
+    map: Map<String, Value>,
+    what: &'static str,
+}
+
+impl Fields {
+    /// Reads a JSON object body.
+    pub fn from_body(body: &[u8]) -> Result<Fields, ApiError> {
+        let value: Value =
+            serde_json::from_slice(body).map_err(|error| ApiError::InvalidInput {
+                field: None,
+                message: if body.iter().all(u8::is_ascii_whitespace) {
+                    "The request body is empty; send a JSON object.".to_owned()
+                } else {
+                    format!("The request body is not valid JSON: {error}.")
+                },
+            })?;
+        match value {
+            Value::Object(map) => Ok(Fields { map, what: "field" }),
+            _ => Err(ApiError::InvalidInput {
+                field: None,
+                message: "The request body must be a JSON object.".to_owned(),
+            }),
+        }
+    }
+
+    /// Reads a query string; every value is a string.
+    pub fn from_query(query: &str) -> Result<Fields, ApiError> {
+        let pairs = web::Query::<Vec<(String, String)>>::from_query(query).map_err(|error| {
+            ApiError::InvalidInput {
+                field: None,
+                message: format!("The query string cannot be read: {error}."),
+            }
+        })?;
+        let map = pairs
+            .into_inner()
+            .into_iter()
+            .map(|(name, value)| (name, Value::String(value)))
+            .collect();
+        Ok(Fields {
+            map,
+            what: "query parameter",
+        })
+    }
+
+    /// Takes an optional value; `null` and `""` count as absent.
+    pub fn take<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, ApiError> {
+        match self.map.remove(name) {
+            None => Ok(None),
+            Some(value) if is_blank(&value) => Ok(None),
+            Some(value) => typed(name, value).map(Some),
+        }
+    }
+
+    /// Takes an optional text and parses it with `parse`, whose error is the rule broken.
+    pub fn take_parsed<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, &'static str>,
+    ) -> Result<Option<T>, ApiError> {
+        let Some(text) = self.take::<String>(name)? else {
+            return Ok(None);
+        };
+        parse(&text)
+            .map(Some)
+            .map_err(|rule| ApiError::invalid(name, format!("The {} `{name}` {rule}.", self.what)))
+    }
+
+    /// Takes a required string that must not be blank.
+    pub fn require_text(&mut self, name: &str) -> Result<String, ApiError> {
+        match self.take::<String>(name)? {
+            Some(text) if !text.trim().is_empty() => Ok(text),
+            _ => Err(ApiError::invalid(
+                name,
+                format!(
+                    "The {} `{name}` is required and must not be empty.",
+                    self.what
+                ),
+            )),
+        }
+    }
+
+    /// Ends reading: any value not taken is an unknown field, named in the error.
+    pub fn finish(self) -> Result<(), ApiError> {
+        match self.map.keys().next() {
+            None => Ok(()),
+            Some(name) => Err(ApiError::invalid(
+                name.clone(),
+                format!(
+                    "Unknown {} `{name}`. Check its spelling; OpenRouter parameters that this \
+                     action does not name go inside `extra`.",
+                    self.what
+                ),
+            )),
+        }
+    }
+}
+
+fn is_blank(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(text) => text.is_empty(),
+        _ => false,
+    }
+}
+
+/// Converts one value to `T`, with an error naming the field and the path inside it.
+pub fn typed<T: DeserializeOwned>(name: &str, value: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let field = if path == "." {
+            name.to_owned()
+        } else if path.starts_with('[') {
+            format!("{name}{path}")
+        } else {
+            format!("{name}.{path}")
+        };
+        let reason = readable(&error.into_inner().to_string());
+        ApiError::invalid(
+            field.clone(),
+            format!("The field `{field}` is not valid: {reason}."),
+        )
+    })
+}
+
+/// serde's words for types, in a maker's words.
+fn readable(reason: &str) -> String {
+    let mut text = reason.trim_end_matches('.').to_owned();
+    for (from, to) in [
+        ("expected f64", "expected a number"),
+        ("expected u32", "expected a whole number of at least 0"),
+        ("expected u64", "expected a whole number of at least 0"),
+        ("expected i64", "expected a whole number"),
+        ("expected a sequence", "expected an array"),
+        ("expected a map", "expected an object"),
+        ("expected a boolean", "expected true or false"),
+    ] {
+        text = text.replace(from, to);
+    }
+    text
+}
+
+/// A range rule: a `400` naming the field when `ok` is false.
+pub fn check(ok: bool, field: &str, rule: &str) -> Result<(), ApiError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            field,
+            format!("The field `{field}` {rule}."),
+        ))
+    }
+}
+
+/// For nested optional fields: `null` and `""` count as absent.
+pub fn blank_as_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let value = Value::deserialize(deserializer)?;
+    if is_blank(&value) {
+        return Ok(None);
+    }
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(D::Error::custom)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn fields(json: &str) -> Fields {
+        Fields::from_body(json.as_bytes()).unwrap()
+    }
+
+    fn field_of(error: ApiError) -> Option<String> {
+        match error {
+            ApiError::InvalidInput { field, .. } => field,
+            other => panic!("not a 400: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn null_and_empty_strings_count_as_absent() {
+        let mut f = fields(r#"{"a": null, "b": "", "c": 0.5}"#);
+        assert_eq!(f.take::<f64>("a").unwrap(), None);
+        assert_eq!(f.take::<f64>("b").unwrap(), None);
+        assert_eq!(f.take::<f64>("c").unwrap(), Some(0.5));
+        f.finish().unwrap();
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_field() {
+        let error = fields(r#"{"temperature": "hot"}"#)
+            .take::<f64>("temperature")
+            .unwrap_err();
+        assert!(error.to_string().contains("expected a number"), "{error}");
+        assert_eq!(field_of(error).as_deref(), Some("temperature"));
+    }
+
+    #[test]
+    fn an_unknown_field_is_named() {
+        let error = fields(r#"{"temprature": 1}"#).finish().unwrap_err();
+        assert_eq!(field_of(error).as_deref(), Some("temprature"));
+    }
+
+    #[test]
+    fn malformed_json_and_non_objects_are_rejected() {
+        for body in ["{", "[1]", "\"text\"", "", "   "] {
+            assert!(Fields::from_body(body.as_bytes()).is_err(), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn a_nested_error_names_the_path() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Inner {
+            role: String,
+        }
+        let error = fields(r#"{"messages": [{"role": "user"}, {"role": 5}]}"#)
+            .take::<Vec<Inner>>("messages")
+            .unwrap_err();
+        assert_eq!(field_of(error).as_deref(), Some("messages[1].role"));
+    }
+
+    #[test]
+    fn a_required_text_that_is_blank_is_rejected() {
+        let error = fields(r#"{"prompt": "   "}"#)
+            .require_text("prompt")
+            .unwrap_err();
+        assert_eq!(field_of(error).as_deref(), Some("prompt"));
+    }
+
+    #[test]
+    fn query_values_are_read_as_strings() {
+        let mut f = Fields::from_query("id=gen-1&x=").unwrap();
+        assert_eq!(f.take::<String>("id").unwrap().as_deref(), Some("gen-1"));
+        assert_eq!(f.take::<String>("x").unwrap(), None);
+        f.finish().unwrap();
+    }
+}

@@ -1,0 +1,163 @@
+//! The `ListModelEndpoints` action: the providers that serve one model, with their prices,
+//! limits and uptime.
+
+use actix_web::{FromRequest, HttpRequest, web};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Number, Value};
+use utoipa::{IntoParams, ToSchema};
+
+use super::flat::{decode, unwrap_data};
+use super::input::{ActionInput, Call, check};
+use super::models::{Architecture, Pricing};
+use crate::error::{ApiError, ErrorBody};
+use crate::openrouter::OpenRouterClient;
+
+/// The model to look up, as the two halves of its id.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ModelPath {
+    /// The model's author, the part of its id before the `/`, e.g. `openai`.
+    pub author: String,
+    /// The model's slug, the part of its id after the `/`, e.g. `gpt-4o-mini` or
+    /// `gemini-2.5-flash:free`.
+    pub slug: String,
+}
+
+impl ActionInput for ModelPath {
+    fn parse(req: &HttpRequest, _: Bytes) -> Result<Self, ApiError> {
+        let (author, slug) = web::Path::<(String, String)>::extract(req)
+            .into_inner()
+            .map_err(|_| {
+                ApiError::invalid(
+                    "author",
+                    "The path must be /connector/v1/models/{author}/{slug}/endpoints.",
+                )
+            })?
+            .into_inner();
+        for (name, value) in [("author", &author), ("slug", &slug)] {
+            let value = value.trim();
+            check(!value.is_empty(), name, "must not be empty")?;
+            check(
+                !value.contains('/'),
+                name,
+                "must not contain `/`; give the id's two halves as author and slug",
+            )?;
+            check(
+                value != "." && value != "..",
+                name,
+                "must be a model id part, not `.` or `..`",
+            )?;
+        }
+        Ok(ModelPath {
+            author: author.trim().to_owned(),
+            slug: slug.trim().to_owned(),
+        })
+    }
+}
+
+/// A model and the providers that serve it.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct ModelEndpoints {
+    /// The model's id.
+    pub id: String,
+    /// The model's display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// When the model was added, in Unix seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    pub created: Option<Number>,
+    /// What the model is good at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// What the model takes in and gives out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<Architecture>,
+    /// The providers serving the model.
+    pub endpoints: Vec<Endpoint>,
+    /// Other details OpenRouter sends.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub other: Map<String, Value>,
+}
+
+/// One provider serving a model.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct Endpoint {
+    /// The endpoint's display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The provider, e.g. `OpenAI`; usable in `provider.order`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_name: Option<String>,
+    /// The most tokens of prompt and answer together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    pub context_length: Option<Number>,
+    /// What this provider charges.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<Pricing>,
+    /// The weights' precision, e.g. `fp8`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<String>,
+    /// The most tokens this provider generates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    pub max_completion_tokens: Option<Number>,
+    /// The most prompt tokens this provider takes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    pub max_prompt_tokens: Option<Number>,
+    /// The request parameters this provider supports.
+    pub supported_parameters: Vec<String>,
+    /// The provider's state (0 is normal; below 0 is degraded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    pub status: Option<Number>,
+    /// The share of successful calls in the last 30 minutes, in percent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>)]
+    pub uptime_last_30m: Option<Number>,
+    /// The provider's tag, usable in `provider.order`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Other details OpenRouter sends (such as latency and throughput figures).
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub other: Map<String, Value>,
+}
+
+/// List a model's providers
+///
+/// Lists the providers that serve one model, with each one's prices, context length, limits,
+/// supported parameters and recent uptime, to choose `provider` routing.
+#[utoipa::path(
+    get,
+    path = "/connector/v1/models/{author}/{slug}/endpoints",
+    operation_id = "ListModelEndpoints",
+    tag = "Connector actions",
+    params(ModelPath),
+    responses(
+        (status = 200, description = "The model and its providers.", body = ModelEndpoints),
+        (status = 400, description = "`author` or `slug` is empty or holds a `/`.", body = ErrorBody),
+        (status = 401, description = "No OpenRouter key, or OpenRouter refused it.", body = ErrorBody),
+        (status = 404, description = "No such model.", body = ErrorBody),
+        (status = 429, description = "Too many calls; wait `Retry-After` seconds.", body = ErrorBody),
+        (status = 502, description = "OpenRouter failed.", body = ErrorBody),
+        (status = 504, description = "OpenRouter did not answer in time.", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn list_model_endpoints(
+    call: Call<ModelPath>,
+    client: web::Data<OpenRouterClient>,
+) -> Result<web::Json<ModelEndpoints>, ApiError> {
+    let path = &call.input;
+    let answer = client
+        .model_endpoints(call.caller(), &path.author, &path.slug)
+        .await?;
+    Ok(web::Json(decode(unwrap_data(answer))?))
+}

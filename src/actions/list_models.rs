@@ -1,0 +1,87 @@
+//! The `ListModels` action: every model on OpenRouter, optionally filtered; it also feeds the
+//! `model` dropdown of the other actions.
+
+use actix_web::{HttpRequest, web};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::flat::decode;
+use super::input::{ActionInput, Call, Fields};
+use super::models::Model;
+use crate::error::{ApiError, ErrorBody};
+use crate::openrouter::OpenRouterClient;
+
+/// Filters for the model list, all optional and forwarded to OpenRouter.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListModelsQuery {
+    /// Only models of this use case, e.g. `programming`, `roleplay`, `marketing`.
+    pub category: Option<String>,
+    /// Only models supporting these parameters, comma-separated, e.g. `tools,response_format`.
+    pub supported_parameters: Option<String>,
+    /// Only models giving out these modalities, comma-separated, e.g. `text,image`; `all` for every model.
+    pub output_modalities: Option<String>,
+}
+
+impl ActionInput for ListModelsQuery {
+    fn parse(req: &HttpRequest, _: Bytes) -> Result<Self, ApiError> {
+        let mut fields = Fields::from_query(req.query_string())?;
+        let query = ListModelsQuery {
+            category: fields.take("category")?,
+            supported_parameters: fields.take("supported_parameters")?,
+            output_modalities: fields.take("output_modalities")?,
+        };
+        fields.finish()?;
+        Ok(query)
+    }
+}
+
+impl ListModelsQuery {
+    fn pairs(&self) -> Vec<(&str, &str)> {
+        [
+            ("category", &self.category),
+            ("supported_parameters", &self.supported_parameters),
+            ("output_modalities", &self.output_modalities),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value.as_deref()?)))
+        .collect()
+    }
+}
+
+/// The models.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct ModelList {
+    /// Every model that matches.
+    pub data: Vec<Model>,
+}
+
+/// List models
+///
+/// Lists every model available on OpenRouter with its id, name, description, context length,
+/// prices and supported parameters, optionally filtered by category, parameter or output.
+#[utoipa::path(
+    get,
+    path = "/connector/v1/models",
+    operation_id = "ListModels",
+    tag = "Connector actions",
+    params(ListModelsQuery),
+    responses(
+        (status = 200, description = "The models.", body = ModelList),
+        (status = 400, description = "An unknown or malformed query parameter; `metadata.field` names it.", body = ErrorBody),
+        (status = 401, description = "No OpenRouter key, or OpenRouter refused it.", body = ErrorBody),
+        (status = 429, description = "Too many calls; wait `Retry-After` seconds.", body = ErrorBody),
+        (status = 502, description = "OpenRouter failed.", body = ErrorBody),
+        (status = 504, description = "OpenRouter did not answer in time.", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn list_models(
+    call: Call<ListModelsQuery>,
+    client: web::Data<OpenRouterClient>,
+) -> Result<web::Json<ModelList>, ApiError> {
+    let answer = client.models(call.caller(), &call.input.pairs()).await?;
+    Ok(web::Json(decode(answer)?))
+}

@@ -1,0 +1,76 @@
+//! `openrouter-simulator`: runs the local OpenRouter API simulator until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use openrouter_connector::simulator::{Simulator, SimulatorOptions};
+
+/// Command-line options of the simulator.
+#[derive(Debug, Parser)]
+#[command(
+    name = "openrouter-simulator",
+    about = "Local OpenRouter API simulator"
+)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "SIM_BIND", default_value = "127.0.0.1:9999")]
+    bind: SocketAddr,
+    /// Number of models `GET /api/v1/models` lists.
+    #[arg(long = "models", default_value_t = 5)]
+    models: usize,
+    /// Pause between streamed chunks, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    sse_chunk_delay_ms: u64,
+    /// Answer without requiring an `Authorization: Bearer` header.
+    #[arg(long)]
+    no_auth: bool,
+}
+
+/// Waits for Ctrl-C or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let options = SimulatorOptions {
+        bind: args.bind,
+        model_count: args.models,
+        sse_chunk_delay: Duration::from_millis(args.sse_chunk_delay_ms),
+        require_auth: !args.no_auth,
+    };
+    let simulator = match Simulator::start_with(options).await {
+        Ok(simulator) => simulator,
+        Err(err) => {
+            eprintln!("cannot listen on {}: {err}", args.bind);
+            return ExitCode::FAILURE;
+        }
+    };
+    // Nobody can inspect recorded requests of a separate process: keep memory flat.
+    simulator.set_recording(false);
+    println!("listening on {}", simulator.base_url());
+    shutdown_signal().await;
+    drop(simulator);
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,152 @@
+//! The `Connection` extractor: the only way a handler gets a caller's key. It reads the key from
+//! the headers of contract section 2 and names the connection by a hash of the key in the
+//! request's span.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{AUTHORIZATION, HeaderMap};
+use actix_web::{FromRequest, HttpRequest};
+
+use crate::domain::{ApiKey, ConnectionId, api_key::KeyError};
+use crate::error::ApiError;
+
+/// The header the published Independent Publisher connector sends the key in.
+pub const API_KEY_HEADER: &str = "api_key";
+
+/// One caller's connection: its key and the key's hash.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    key: ApiKey,
+    id: ConnectionId,
+}
+
+impl Connection {
+    /// Reads the key from `Authorization: Bearer <key>`, `Authorization: <key>` or
+    /// `api_key: <key>`, in that order.
+    pub fn from_headers(headers: &HeaderMap) -> Result<Connection, ApiError> {
+        let key = key_text(headers).ok_or(ApiError::MissingKey)?;
+        let key = ApiKey::parse(key).map_err(|error| match error {
+            KeyError::Empty => ApiError::MissingKey,
+            KeyError::NotPrintable => ApiError::MalformedKey(
+                "The OpenRouter API key contains spaces or characters that cannot be sent in a \
+                 header. Paste the key exactly as OpenRouter shows it (it starts with sk-or-).",
+            ),
+        })?;
+        let id = key.connection_id();
+        Ok(Connection { key, id })
+    }
+
+    /// The caller's key, for the upstream client.
+    pub fn key(&self) -> &ApiKey {
+        &self.key
+    }
+
+    /// The connection's name in logs, metrics and limiter state.
+    pub fn id(&self) -> ConnectionId {
+        self.id
+    }
+}
+
+fn key_text(headers: &HeaderMap) -> Option<&str> {
+    let from_authorization = headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .map(strip_bearer)
+        .filter(|key| !key.trim().is_empty());
+    from_authorization.or_else(|| {
+        headers
+            .get(API_KEY_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .map(strip_bearer)
+            .filter(|key| !key.trim().is_empty())
+    })
+}
+
+fn strip_bearer(value: &str) -> &str {
+    let value = value.trim();
+    match value.split_once(char::is_whitespace) {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ if value.eq_ignore_ascii_case("bearer") => "",
+        _ => value,
+    }
+}
+
+impl FromRequest for Connection {
+    type Error = ApiError;
+    type Future = Ready<Result<Connection, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let connection = Connection::from_headers(req.headers());
+        if let Ok(connection) = &connection {
+            tracing::Span::current().record("connection", tracing::field::display(connection.id));
+        }
+        ready(connection)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::{HeaderName, HeaderValue};
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+        map
+    }
+
+    fn id_of(key: &str) -> ConnectionId {
+        ApiKey::parse(key).unwrap().connection_id()
+    }
+
+    #[test]
+    fn a_bearer_key_in_any_case_is_read() {
+        for value in ["Bearer sk-1", "bearer sk-1", "BEARER   sk-1"] {
+            let connection = Connection::from_headers(&headers(&[("authorization", value)]));
+            assert_eq!(connection.unwrap().id(), id_of("sk-1"), "{value}");
+        }
+    }
+
+    #[test]
+    fn a_bare_key_in_authorization_is_read() {
+        let connection = Connection::from_headers(&headers(&[("authorization", "sk-2")]));
+        assert_eq!(connection.unwrap().id(), id_of("sk-2"));
+    }
+
+    #[test]
+    fn the_api_key_header_is_read_when_authorization_is_absent() {
+        let connection = Connection::from_headers(&headers(&[("api_key", "sk-3")]));
+        assert_eq!(connection.unwrap().id(), id_of("sk-3"));
+    }
+
+    #[test]
+    fn authorization_wins_over_api_key() {
+        let both = headers(&[("authorization", "Bearer sk-a"), ("api_key", "sk-b")]);
+        assert_eq!(Connection::from_headers(&both).unwrap().id(), id_of("sk-a"));
+    }
+
+    #[test]
+    fn no_key_or_an_empty_one_is_missing() {
+        for pairs in [
+            &[][..],
+            &[("authorization", "Bearer ")],
+            &[("authorization", "bearer")],
+        ] {
+            let error = Connection::from_headers(&headers(pairs)).unwrap_err();
+            assert!(matches!(error, ApiError::MissingKey), "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn a_basic_credential_is_not_taken_for_a_key() {
+        let error = Connection::from_headers(&headers(&[("authorization", "Basic dXNlcg==")]));
+        assert!(matches!(error, Err(ApiError::MalformedKey(_))));
+    }
+}

@@ -1,0 +1,80 @@
+//! `ApiKey`: a caller's OpenRouter key, kept secret.
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+use super::ConnectionId;
+
+/// A caller's OpenRouter API key. It has no `Display`, its `Debug` is redacted, and its text is
+/// read in exactly one place: where the upstream `Authorization` header is set.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+/// Why a header value is not a usable key.
+#[derive(Debug, PartialEq, Eq)]
+pub enum KeyError {
+    /// Nothing but white space.
+    Empty,
+    /// Characters that cannot travel in an HTTP header (spaces, control characters, non-ASCII).
+    NotPrintable,
+}
+
+impl ApiKey {
+    /// Parses a key as it came in a header, after any `Bearer ` scheme word was removed.
+    pub fn parse(text: &str) -> Result<ApiKey, KeyError> {
+        let key = text.trim();
+        if key.is_empty() {
+            return Err(KeyError::Empty);
+        }
+        if !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(KeyError::NotPrintable);
+        }
+        Ok(ApiKey(key.to_owned()))
+    }
+
+    /// The connection this key stands for, named by a hash of the key.
+    pub fn connection_id(&self) -> ConnectionId {
+        ConnectionId::from_digest(&Sha256::digest(self.0.as_bytes()))
+    }
+
+    /// The key's text. Call it only to build the upstream `Authorization` header.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(redacted)")
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_trimmed() {
+        let padded = ApiKey::parse("  sk-or-v1-abc ").unwrap();
+        assert_eq!(padded, ApiKey::parse("sk-or-v1-abc").unwrap());
+    }
+
+    #[test]
+    fn an_empty_key_is_rejected() {
+        assert_eq!(ApiKey::parse("   "), Err(KeyError::Empty));
+    }
+
+    #[test]
+    fn a_key_with_inner_spaces_or_unicode_is_rejected() {
+        assert_eq!(ApiKey::parse("sk or"), Err(KeyError::NotPrintable));
+        assert_eq!(ApiKey::parse("sk-ключ"), Err(KeyError::NotPrintable));
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_key() {
+        let key = ApiKey::parse("sk-or-v1-secret").unwrap();
+        assert!(!format!("{key:?}").contains("secret"));
+    }
+}

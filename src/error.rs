@@ -1,0 +1,215 @@
+//! `ApiError`, the one boundary error, and its one exhaustive mapping to a status and to
+//! OpenRouter's error body `{"error": {"code", "message", "metadata"}}`.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+/// Everything that can go wrong in a call, ours or upstream's.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed or a field is missing, of the wrong type or out of range.
+    #[error("{message}")]
+    InvalidInput {
+        /// The offending field, when there is one.
+        field: Option<String>,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// No OpenRouter key came with the call.
+    #[error("no OpenRouter API key")]
+    MissingKey,
+    /// A key came, but it cannot be an OpenRouter key.
+    #[error("{0}")]
+    MalformedKey(&'static str),
+    /// The request body is larger than the configured limit.
+    #[error("request body over {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// No route at this path.
+    #[error("no such path")]
+    NotFound,
+    /// A known path called with the wrong method.
+    #[error("method not allowed")]
+    MethodNotAllowed {
+        /// The methods the path accepts, for the `Allow` header.
+        allow: &'static str,
+    },
+    /// OpenRouter refused the call with a 4xx, passed through with its message.
+    #[error("{message}")]
+    Upstream {
+        /// OpenRouter's status (400–429).
+        status: StatusCode,
+        /// OpenRouter's message.
+        message: String,
+        /// OpenRouter's metadata, kept whole.
+        metadata: Option<Map<String, Value>>,
+        /// Seconds to wait before retrying, for a 429.
+        retry_after: Option<u64>,
+    },
+    /// OpenRouter failed (5xx), was unreachable, or answered something that is not the JSON
+    /// promised.
+    #[error("{message}")]
+    UpstreamFailed {
+        /// What happened, with upstream's own message where there is one.
+        message: String,
+        /// Details such as upstream's status and metadata.
+        metadata: Option<Map<String, Value>>,
+    },
+    /// OpenRouter did not answer in time.
+    #[error("OpenRouter did not answer within {} s", .0.as_secs())]
+    UpstreamTimeout(Duration),
+}
+
+impl ApiError {
+    /// A `400` naming the offending field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::InvalidInput {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    /// A `502` with a message and no metadata.
+    pub fn upstream_failed(message: impl Into<String>) -> ApiError {
+        ApiError::UpstreamFailed {
+            message: message.into(),
+            metadata: None,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            ApiError::MissingKey => "No OpenRouter API key was sent. Put your key in the \
+                `Authorization` header (`Bearer sk-or-...` or the bare key) or in an `api_key` header."
+                .to_owned(),
+            ApiError::PayloadTooLarge { limit } => format!(
+                "The request body is larger than the {limit} bytes this service accepts. \
+                 Send a shorter prompt or fewer messages."
+            ),
+            ApiError::NotFound => {
+                "There is no such path on this service. The connector actions are under \
+                 /connector/v1/ and the OpenRouter-compatible API under /api/v1/."
+                    .to_owned()
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                format!("This path does not accept that method. It accepts: {allow}.")
+            }
+            ApiError::UpstreamTimeout(after) => format!(
+                "OpenRouter did not answer within {} seconds. Try a faster model, fewer \
+                 max_tokens, or the asynchronous pattern for long generations.",
+                after.as_secs()
+            ),
+            ApiError::InvalidInput { message, .. }
+            | ApiError::Upstream { message, .. }
+            | ApiError::UpstreamFailed { message, .. } => message.clone(),
+            ApiError::MalformedKey(message) => (*message).to_owned(),
+        }
+    }
+
+    fn metadata(&self) -> Option<Map<String, Value>> {
+        match self {
+            ApiError::InvalidInput {
+                field: Some(field), ..
+            } => Some(Map::from_iter([(
+                "field".to_owned(),
+                Value::from(field.clone()),
+            )])),
+            ApiError::Upstream { metadata, .. } | ApiError::UpstreamFailed { metadata, .. } => {
+                metadata.clone()
+            }
+            ApiError::InvalidInput { field: None, .. }
+            | ApiError::MissingKey
+            | ApiError::MalformedKey(_)
+            | ApiError::PayloadTooLarge { .. }
+            | ApiError::NotFound
+            | ApiError::MethodNotAllowed { .. }
+            | ApiError::UpstreamTimeout(_) => None,
+        }
+    }
+
+    /// The error body of this error, as sent to the caller.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.status_code().as_u16(),
+                message: self.message(),
+                metadata: self.metadata(),
+            },
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidInput { .. } => StatusCode::BAD_REQUEST,
+            ApiError::MissingKey | ApiError::MalformedKey(_) => StatusCode::UNAUTHORIZED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Upstream { status, .. } => *status,
+            ApiError::UpstreamFailed { .. } => StatusCode::BAD_GATEWAY,
+            ApiError::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::warn!(status = status.as_u16(), error = %self, "call failed");
+        } else {
+            tracing::info!(status = status.as_u16(), error = %self, "call refused");
+        }
+        let mut response = HttpResponse::build(status);
+        match self {
+            ApiError::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
+            }
+            ApiError::Upstream {
+                retry_after: Some(seconds),
+                ..
+            } => {
+                response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+            }
+            ApiError::MissingKey | ApiError::MalformedKey(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::InvalidInput { .. }
+            | ApiError::PayloadTooLarge { .. }
+            | ApiError::NotFound
+            | ApiError::Upstream { .. }
+            | ApiError::UpstreamFailed { .. }
+            | ApiError::UpstreamTimeout(_) => {}
+        }
+        response.json(self.body())
+    }
+}
+
+/// OpenRouter's error shape, used for every error this service answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// The HTTP status of the answer.
+    pub code: u16,
+    /// A sentence saying what went wrong and what to do about it.
+    pub message: String,
+    /// Details: `field` for a `400`, OpenRouter's own metadata (such as `provider_name`, `raw`,
+    /// `reasons`, `flagged_input`, `retry_after_seconds`) for upstream errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+}

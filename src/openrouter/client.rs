@@ -1,0 +1,200 @@
+//! `OpenRouterClient`: the one place that knows OpenRouter's URLs, headers, the Bearer scheme and
+//! timeouts. One pooled `reqwest::Client` serves the whole process.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+use serde_json::Value;
+
+use crate::domain::ApiKey;
+use crate::error::ApiError;
+use crate::request_id::{RequestId, X_REQUEST_ID};
+use crate::settings::Settings;
+
+/// The most bytes read from one upstream answer; a larger one is a `502`, not an out-of-memory.
+pub const MAX_UPSTREAM_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Calls OpenRouter on behalf of one caller at a time.
+#[derive(Clone, Debug)]
+pub struct OpenRouterClient {
+    http: reqwest::Client,
+    base: Url,
+    attribution: HeaderMap,
+    timeout: Duration,
+}
+
+/// What came back from upstream, before it is read as JSON.
+#[derive(Debug)]
+pub struct Upstream {
+    /// Upstream's status.
+    pub status: StatusCode,
+    /// Upstream's headers.
+    pub headers: HeaderMap,
+    /// Upstream's whole body.
+    pub body: Bytes,
+}
+
+/// Who is calling, and under which request id.
+#[derive(Clone, Copy, Debug)]
+pub struct Caller<'a> {
+    /// The caller's key, sent as `Authorization: Bearer`.
+    pub key: &'a ApiKey,
+    /// The request id, sent as `X-Request-Id`.
+    pub request_id: &'a RequestId,
+}
+
+impl OpenRouterClient {
+    /// Builds the client from settings (base URL, timeouts, attribution headers).
+    pub fn new(settings: &Settings) -> Result<OpenRouterClient, String> {
+        let base = Url::parse(settings.openrouter_base_url.trim_end_matches('/'))
+            .map_err(|error| format!("OPENROUTER_BASE_URL: {error}"))?;
+        let mut attribution = HeaderMap::new();
+        for (name, value) in [
+            ("http-referer", &settings.app_referer),
+            ("x-title", &settings.app_title),
+        ] {
+            if let Some(value) = value {
+                let value = HeaderValue::from_str(value)
+                    .map_err(|_| format!("{name} is not a valid header value"))?;
+                attribution.insert(name, value);
+            }
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(settings.upstream_connect_timeout())
+            .redirect(reqwest::redirect::Policy::none())
+            .tcp_nodelay(true)
+            .user_agent(concat!("openrouter-connector/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| format!("could not build the HTTP client: {error}"))?;
+        Ok(OpenRouterClient {
+            http,
+            base,
+            attribution,
+            timeout: settings.upstream_timeout(),
+        })
+    }
+
+    /// The URL of `segments` below the base URL, each segment percent-encoded (so a `/` inside a
+    /// segment cannot reach another upstream path), with `query` pairs appended.
+    pub fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        url
+    }
+
+    /// Sends one call and reads the whole answer. Transport failures become `502`, a missed
+    /// deadline `504`; the status is left for [`crate::openrouter::interpret`].
+    pub async fn send(
+        &self,
+        caller: Caller<'_>,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> Result<Upstream, ApiError> {
+        let mut request = self
+            .http
+            .request(method, url)
+            .timeout(self.timeout)
+            .headers(self.attribution.clone())
+            .header(ACCEPT, "application/json")
+            .header(X_REQUEST_ID.as_str(), caller.request_id.as_str());
+        request = request.header(AUTHORIZATION, bearer(caller.key)?);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let started = std::time::Instant::now();
+        let mut response = request
+            .send()
+            .await
+            .map_err(|error| self.transport(error))?;
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let mut body = BytesMut::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| self.transport(error))?
+        {
+            if body.len() + chunk.len() > MAX_UPSTREAM_BODY_BYTES {
+                return Err(ApiError::upstream_failed(format!(
+                    "OpenRouter sent an answer larger than {MAX_UPSTREAM_BODY_BYTES} bytes."
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        tracing::debug!(
+            upstream_status = status.as_u16(),
+            upstream_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "upstream answered"
+        );
+        Ok(Upstream {
+            status,
+            headers,
+            body: body.freeze(),
+        })
+    }
+
+    fn transport(&self, error: reqwest::Error) -> ApiError {
+        if error.is_timeout() {
+            return ApiError::UpstreamTimeout(self.timeout);
+        }
+        let host = self.base.host_str().unwrap_or("OpenRouter");
+        let what = if error.is_connect() {
+            format!("Could not connect to OpenRouter at {host}. Try again in a moment.")
+        } else {
+            format!(
+                "The connection to OpenRouter at {host} broke before its answer was complete. Try again."
+            )
+        };
+        tracing::warn!(error = %error, "upstream transport failure");
+        ApiError::upstream_failed(what)
+    }
+}
+
+/// The only place a key's text is read: the upstream `Authorization` header.
+fn bearer(key: &ApiKey) -> Result<HeaderValue, ApiError> {
+    let mut value =
+        HeaderValue::from_str(&format!("Bearer {}", key.expose_secret())).map_err(|_| {
+            ApiError::MalformedKey("The OpenRouter API key cannot be sent in a header.")
+        })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str) -> OpenRouterClient {
+        OpenRouterClient::new(&Settings::for_upstream(base)).unwrap()
+    }
+
+    #[test]
+    fn segments_are_appended_below_the_base_path() {
+        let url = client("http://h/api/v1/").url(&["models"], &[]);
+        assert_eq!(url.as_str(), "http://h/api/v1/models");
+    }
+
+    #[test]
+    fn a_slash_inside_a_segment_is_encoded() {
+        let url = client("http://h/api/v1").url(&["models", "a/b", "c:free", "endpoints"], &[]);
+        assert_eq!(
+            url.as_str(),
+            "http://h/api/v1/models/a%2Fb/c:free/endpoints"
+        );
+    }
+
+    #[test]
+    fn query_pairs_are_encoded() {
+        let url = client("http://h/api/v1").url(&["generation"], &[("id", "gen-1&x=2")]);
+        assert_eq!(url.as_str(), "http://h/api/v1/generation?id=gen-1%26x%3D2");
+    }
+}

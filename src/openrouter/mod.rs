@@ -1,0 +1,9 @@
+//! Everything that knows OpenRouter's wire: the one HTTP client, one method per resource, and
+//! the reading of its answers.
+
+mod answer;
+mod client;
+mod resources;
+
+pub use answer::{interpret, is_route_missing};
+pub use client::{Caller, MAX_UPSTREAM_BODY_BYTES, OpenRouterClient, Upstream};

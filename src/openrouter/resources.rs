@@ -1,0 +1,77 @@
+//! One method per OpenRouter resource the connector actions use.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::client::{Caller, OpenRouterClient};
+use super::{interpret, is_route_missing};
+use crate::error::ApiError;
+
+impl OpenRouterClient {
+    /// `POST /chat/completions`.
+    pub async fn chat_completion(
+        &self,
+        caller: Caller<'_>,
+        body: &Value,
+    ) -> Result<Value, ApiError> {
+        let url = self.url(&["chat", "completions"], &[]);
+        interpret(self.send(caller, Method::POST, url, Some(body)).await?)
+    }
+
+    /// `POST /completions`. When that legacy route is gone (a bare `404` or `405`, so no model
+    /// ran), the call is made once more through `/chat/completions` with the prompt as a user
+    /// message; the answer's choices then carry `message.content` instead of `text`.
+    pub async fn completion(&self, caller: Caller<'_>, body: &Value) -> Result<Value, ApiError> {
+        let url = self.url(&["completions"], &[]);
+        let answer = self.send(caller, Method::POST, url, Some(body)).await?;
+        if !is_route_missing(&answer) {
+            return interpret(answer);
+        }
+        tracing::info!(
+            upstream_status = answer.status.as_u16(),
+            "legacy /completions route is gone; asking /chat/completions instead"
+        );
+        let mut chat = body.clone();
+        if let Some(chat) = chat.as_object_mut() {
+            let prompt = chat.remove("prompt").unwrap_or_default();
+            chat.insert(
+                "messages".to_owned(),
+                json!([{"role": "user", "content": prompt}]),
+            );
+        }
+        self.chat_completion(caller, &chat).await
+    }
+
+    /// `GET /models`, with the filters given.
+    pub async fn models(
+        &self,
+        caller: Caller<'_>,
+        query: &[(&str, &str)],
+    ) -> Result<Value, ApiError> {
+        let url = self.url(&["models"], query);
+        interpret(self.send(caller, Method::GET, url, None).await?)
+    }
+
+    /// `GET /models/{author}/{slug}/endpoints`, both segments percent-encoded.
+    pub async fn model_endpoints(
+        &self,
+        caller: Caller<'_>,
+        author: &str,
+        slug: &str,
+    ) -> Result<Value, ApiError> {
+        let url = self.url(&["models", author, slug, "endpoints"], &[]);
+        interpret(self.send(caller, Method::GET, url, None).await?)
+    }
+
+    /// `GET /credits`.
+    pub async fn credits(&self, caller: Caller<'_>) -> Result<Value, ApiError> {
+        let url = self.url(&["credits"], &[]);
+        interpret(self.send(caller, Method::GET, url, None).await?)
+    }
+
+    /// `GET /generation?id=`.
+    pub async fn generation(&self, caller: Caller<'_>, id: &str) -> Result<Value, ApiError> {
+        let url = self.url(&["generation"], &[("id", id)]);
+        interpret(self.send(caller, Method::GET, url, None).await?)
+    }
+}
