@@ -8,7 +8,7 @@ use serde_json::{Map, Number, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::flat::{decode, unwrap_data};
-use super::input::{ActionInput, Call, Fields};
+use super::input::{ActionInput, Call, Fields, check};
 use crate::error::{ApiError, ErrorBody};
 use crate::openrouter::OpenRouterClient;
 
@@ -25,6 +25,11 @@ impl ActionInput for GenerationQuery {
         let mut fields = Fields::from_query(req.query_string())?;
         let id = fields.require_text("id")?.trim().to_owned();
         fields.finish()?;
+        check(
+            id.len() <= 256 && !id.chars().any(|c| c.is_whitespace() || c.is_control()),
+            "id",
+            "must be a generation id such as `gen-1770044149-miW3zzivqGfQNbG1F8Rl`",
+        )?;
         Ok(GenerationQuery { id })
     }
 }

@@ -48,6 +48,13 @@ impl ActionInput for ModelPath {
                 name,
                 "must be a model id part, not `.` or `..`",
             )?;
+            check(
+                !value
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == '%' || c == '\u{FFFD}'),
+                name,
+                "must not contain spaces, `%`, control characters or bytes that are not UTF-8",
+            )?;
         }
         Ok(ModelPath {
             author: author.trim().to_owned(),

@@ -1,0 +1,15 @@
+//! Black-box tests: the real service on a free port, in front of the OpenRouter simulator.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod captures;
+mod chat_completion;
+mod completion;
+mod contract;
+mod errors;
+mod get_credits;
+mod get_generation;
+mod helpers;
+mod list_model_endpoints;
+mod list_models;
+mod robustness;
