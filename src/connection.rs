@@ -1,15 +1,17 @@
 //! The `Connection` extractor: the only way a handler gets a caller's key. It reads the key from
-//! the headers of contract section 2 and names the connection by a hash of the key in the
-//! request's span.
+//! the headers of contract section 2, names the connection by a hash of the key in the
+//! request's span, and charges the connection's rate limit: no handler can skip either.
 
-use std::future::{Ready, ready};
+use std::future::Future;
+use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use crate::domain::{ApiKey, ConnectionId, api_key::KeyError};
 use crate::error::ApiError;
+use crate::rate_limit::RateLimiter;
 
 /// The header the published Independent Publisher connector sends the key in.
 pub const API_KEY_HEADER: &str = "api_key";
@@ -72,16 +74,28 @@ fn strip_bearer(value: &str) -> &str {
     }
 }
 
+impl Connection {
+    /// Reads the key (`401`), names the connection in the request's span, and charges the
+    /// limiter (`429`, or `503` when its Redis is unreachable and it fails closed). The
+    /// admission is left in the request for the `X-RateLimit-*` headers.
+    pub async fn open(req: &HttpRequest) -> Result<Connection, ApiError> {
+        let connection = Connection::from_headers(req.headers())?;
+        tracing::Span::current().record("connection", tracing::field::display(connection.id));
+        if let Some(limiter) = req.app_data::<web::Data<RateLimiter>>() {
+            let admission = limiter.charge(connection.id).await?;
+            req.extensions_mut().insert(admission);
+        }
+        Ok(connection)
+    }
+}
+
 impl FromRequest for Connection {
     type Error = ApiError;
-    type Future = Ready<Result<Connection, ApiError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Connection, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let connection = Connection::from_headers(req.headers());
-        if let Ok(connection) = &connection {
-            tracing::Span::current().record("connection", tracing::field::display(connection.id));
-        }
-        ready(connection)
+        let req = req.clone();
+        Box::pin(async move { Connection::open(&req).await })
     }
 }
 

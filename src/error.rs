@@ -10,6 +10,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use crate::rate_limit;
+
 /// Everything that can go wrong in a call, ours or upstream's.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -66,6 +68,17 @@ pub enum ApiError {
     /// OpenRouter did not answer in time.
     #[error("OpenRouter did not answer within {} s", .0.as_secs())]
     UpstreamTimeout(Duration),
+    /// This connection is over its limit of calls per minute.
+    #[error("over the limit of {limit} calls per minute")]
+    RateLimited {
+        /// Calls per minute allowed.
+        limit: u32,
+        /// Time until the next call is allowed.
+        wait: Duration,
+    },
+    /// The limiter's Redis cannot be reached and the limiter fails closed.
+    #[error("the rate limiter's Redis is unreachable")]
+    LimiterUnavailable,
 }
 
 impl ApiError {
@@ -107,6 +120,14 @@ impl ApiError {
                  max_tokens, or the asynchronous pattern for long generations.",
                 after.as_secs()
             ),
+            ApiError::RateLimited { limit, wait } => format!(
+                "This connection made more than its {limit} calls per minute. Wait {} seconds \
+                 and try again.",
+                rate_limit::whole_seconds(*wait)
+            ),
+            ApiError::LimiterUnavailable => "The service cannot check this connection's rate \
+                limit right now (its Redis is unreachable). Try again in a moment."
+                .to_owned(),
             ApiError::InvalidInput { message, .. }
             | ApiError::Upstream { message, .. }
             | ApiError::UpstreamFailed { message, .. } => message.clone(),
@@ -125,13 +146,18 @@ impl ApiError {
             ApiError::Upstream { metadata, .. } | ApiError::UpstreamFailed { metadata, .. } => {
                 metadata.clone()
             }
+            ApiError::RateLimited { wait, .. } => Some(Map::from_iter([(
+                "retry_after_seconds".to_owned(),
+                Value::from(rate_limit::whole_seconds(*wait)),
+            )])),
             ApiError::InvalidInput { field: None, .. }
             | ApiError::MissingKey
             | ApiError::MalformedKey(_)
             | ApiError::PayloadTooLarge { .. }
             | ApiError::NotFound
             | ApiError::MethodNotAllowed { .. }
-            | ApiError::UpstreamTimeout(_) => None,
+            | ApiError::UpstreamTimeout(_)
+            | ApiError::LimiterUnavailable => None,
         }
     }
 
@@ -158,6 +184,8 @@ impl ResponseError for ApiError {
             ApiError::Upstream { status, .. } => *status,
             ApiError::UpstreamFailed { .. } => StatusCode::BAD_GATEWAY,
             ApiError::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::LimiterUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -181,6 +209,16 @@ impl ResponseError for ApiError {
             }
             ApiError::MissingKey | ApiError::MalformedKey(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::RateLimited { limit, wait } => {
+                let seconds = rate_limit::whole_seconds(*wait);
+                response.insert_header((header::RETRY_AFTER, seconds));
+                response.insert_header((rate_limit::headers::LIMIT, *limit));
+                response.insert_header((rate_limit::headers::REMAINING, 0));
+                response.insert_header((rate_limit::headers::RESET, seconds));
+            }
+            ApiError::LimiterUnavailable => {
+                response.insert_header((header::RETRY_AFTER, 1));
             }
             ApiError::InvalidInput { .. }
             | ApiError::PayloadTooLarge { .. }

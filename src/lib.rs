@@ -9,10 +9,12 @@
 
 pub mod actions;
 pub mod connection;
+pub mod connector;
 pub mod domain;
 pub mod error;
 pub mod openapi;
 pub mod openrouter;
+pub mod rate_limit;
 pub mod request_id;
 pub mod settings;
 pub mod simulator;

@@ -70,6 +70,39 @@ pub struct Settings {
     #[arg(long, env = "MAX_BODY_BYTES", value_name = "MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Calls each connection (API key) may make per 60 seconds on average.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_PER_MINUTE",
+        value_name = "RATE_LIMIT_PER_MINUTE",
+        default_value_t = 100
+    )]
+    pub rate_limit_per_minute: u32,
+
+    /// Calls each connection may make at once before the per-minute pace applies.
+    #[arg(long, env = "RATE_LIMIT_BURST", value_name = "RATE_LIMIT_BURST", default_value_t = 100)]
+    pub rate_limit_burst: u32,
+
+    /// A Redis to share the rate limit across replicas (e.g. `redis://redis:6379/0`); without it
+    /// each process limits alone.
+    #[arg(long, env = "REDIS_URL", value_name = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Milliseconds to wait for Redis before treating it as unreachable.
+    #[arg(long, env = "REDIS_TIMEOUT_MS", value_name = "REDIS_TIMEOUT_MS", default_value_t = 50)]
+    pub redis_timeout_ms: u64,
+
+    /// When Redis is unreachable: let calls through unlimited (`true`), or refuse them with
+    /// `503` and report not ready (`false`, the default).
+    #[arg(
+        long,
+        env = "REDIS_FAIL_OPEN",
+        value_name = "REDIS_FAIL_OPEN",
+        default_value_t = false,
+        action = clap::ArgAction::Set
+    )]
+    pub redis_fail_open: bool,
+
     /// Sent upstream as `HTTP-Referer`, for OpenRouter's app attribution.
     #[arg(long, env = "APP_REFERER", value_name = "APP_REFERER")]
     pub app_referer: Option<String>,
@@ -139,6 +172,13 @@ impl Settings {
             self.upstream_connect_timeout_secs,
         )?;
         positive("MAX_BODY_BYTES", self.max_body_bytes as u64)?;
+        positive("RATE_LIMIT_PER_MINUTE", u64::from(self.rate_limit_per_minute))?;
+        positive("RATE_LIMIT_BURST", u64::from(self.rate_limit_burst))?;
+        positive("REDIS_TIMEOUT_MS", self.redis_timeout_ms)?;
+        if let Some(url) = &self.redis_url {
+            redis::Client::open(url.as_str())
+                .map_err(|error| format!("REDIS_URL is not a Redis URL ({error})"))?;
+        }
         if let Some(workers) = self.workers {
             positive("WORKERS", workers as u64)?;
         }
@@ -162,6 +202,14 @@ impl Settings {
     /// The overall deadline of one upstream call.
     pub fn upstream_timeout(&self) -> Duration {
         Duration::from_secs(self.upstream_timeout_secs)
+    }
+
+    /// The per-connection limit.
+    pub fn quota(&self) -> crate::rate_limit::Quota {
+        crate::rate_limit::Quota {
+            per_minute: self.rate_limit_per_minute,
+            burst: self.rate_limit_burst,
+        }
     }
 
     /// The deadline for opening a connection to OpenRouter.
@@ -207,6 +255,9 @@ mod tests {
         assert_eq!(settings.openrouter_base_url, DEFAULT_OPENROUTER_BASE_URL);
         assert_eq!(settings.upstream_timeout_secs, 110);
         assert_eq!(settings.max_body_bytes, 4 * 1024 * 1024);
+        assert_eq!((settings.rate_limit_per_minute, settings.rate_limit_burst), (100, 100));
+        assert_eq!(settings.redis_timeout_ms, 50);
+        assert!(!settings.redis_fail_open);
     }
 
     #[test]
@@ -219,6 +270,18 @@ mod tests {
     fn a_bad_bind_address_names_the_variable() {
         let error = with(&["--bind", "nowhere"]).unwrap_err();
         assert!(error.contains("BIND"), "{error}");
+    }
+
+    #[test]
+    fn a_bad_redis_url_names_the_variable() {
+        let error = with(&["--redis-url", "http://not-redis"]).unwrap_err();
+        assert!(error.contains("REDIS_URL"), "{error}");
+    }
+
+    #[test]
+    fn a_zero_limit_is_rejected() {
+        let error = with(&["--rate-limit-per-minute", "0"]).unwrap_err();
+        assert!(error.contains("RATE_LIMIT_PER_MINUTE"), "{error}");
     }
 
     #[test]

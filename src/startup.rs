@@ -1,6 +1,7 @@
 //! Builds the shared state and the App, binds the listener (port 0 in tests) and runs.
 
 use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -10,6 +11,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::actions::{self, input::BodyLimit};
 use crate::openapi;
 use crate::openrouter::OpenRouterClient;
+use crate::rate_limit::{self, InProcessStore, RateLimiter, RedisStore, Store};
 use crate::request_id;
 use crate::settings::Settings;
 
@@ -27,11 +29,17 @@ impl Application {
         let client =
             web::Data::new(OpenRouterClient::new(settings).map_err(std::io::Error::other)?);
         let limit = web::Data::new(BodyLimit(settings.max_body_bytes));
+        let limiter = web::Data::new(build_limiter(settings).map_err(std::io::Error::other)?);
+        if let Some(store) = limiter.in_process() {
+            tokio::spawn(sweep_idle_connections(store.clone()));
+        }
         let document = openapi::document();
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(rate_limit::add_headers))
                 .wrap(from_fn(request_id::assign))
                 .app_data(client.clone())
+                .app_data(limiter.clone())
                 .app_data(limit.clone())
                 .configure(actions::configure)
                 .service(
@@ -67,3 +75,30 @@ impl Application {
         self.server.await
     }
 }
+
+/// The limiter the settings ask for: Redis when `REDIS_URL` is set, else in process.
+fn build_limiter(settings: &Settings) -> Result<RateLimiter, String> {
+    let quota = settings.quota();
+    let store = match &settings.redis_url {
+        Some(url) => Store::Redis(Box::new(RedisStore::new(
+            url,
+            quota,
+            Duration::from_millis(settings.redis_timeout_ms),
+        )?)),
+        None => Store::InProcess(InProcessStore::new(quota)),
+    };
+    Ok(RateLimiter::new(store, quota, settings.redis_fail_open))
+}
+
+/// Every few seconds, drops the in-process state of connections whose burst is full again.
+async fn sweep_idle_connections(store: InProcessStore) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        store.sweep();
+    }
+}
+
+/// How often idle connections are swept from the in-process limiter.
+const SWEEP_EVERY: Duration = Duration::from_secs(5);

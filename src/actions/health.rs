@@ -1,13 +1,15 @@
 //! Liveness and readiness, for load balancers and orchestrators; no key, not rate limited.
 
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::rate_limit::RateLimiter;
 
 /// The service's state.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// `ok` when the service can serve.
+    /// `ok` when the service can serve; otherwise why not.
     pub status: &'static str,
 }
 
@@ -22,9 +24,21 @@ pub async fn live() -> HttpResponse {
 
 /// Readiness
 ///
-/// Answers `200` when the service can take calls.
+/// Answers `200` when the service can take calls, `503` while a configured Redis is unreachable
+/// and the rate limiter fails closed.
 #[utoipa::path(get, path = "/health/ready", operation_id = "Ready", tag = "Service",
-    responses((status = 200, description = "The service takes calls.", body = Health)))]
-pub async fn ready() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok" })
+    responses(
+        (status = 200, description = "The service takes calls.", body = Health),
+        (status = 503, description = "The service cannot take calls now.", body = Health),
+    ))]
+pub async fn ready(limiter: web::Data<RateLimiter>) -> HttpResponse {
+    if limiter.is_ready().await {
+        HttpResponse::Ok().json(Health { status: "ok" })
+    } else {
+        HttpResponse::ServiceUnavailable()
+            .insert_header(("Retry-After", "1"))
+            .json(Health {
+                status: "unavailable: the rate limiter's Redis is unreachable",
+            })
+    }
 }

@@ -64,8 +64,7 @@ impl<T: ActionInput + 'static> FromRequest for Call<T> {
                 .app_data::<web::Data<BodyLimit>>()
                 .map_or(4 * 1024 * 1024, |limit| limit.0);
             let body = read_body(&req, payload, limit).await?;
-            let connection = Connection::from_headers(req.headers())?;
-            tracing::Span::current().record("connection", tracing::field::display(connection.id()));
+            let connection = Connection::open(&req).await?;
             let request_id = RequestId::extract(&req)
                 .await
                 .unwrap_or_else(|_| RequestId::from_caller(None));
