@@ -80,7 +80,12 @@ pub struct Settings {
     pub rate_limit_per_minute: u32,
 
     /// Calls each connection may make at once before the per-minute pace applies.
-    #[arg(long, env = "RATE_LIMIT_BURST", value_name = "RATE_LIMIT_BURST", default_value_t = 100)]
+    #[arg(
+        long,
+        env = "RATE_LIMIT_BURST",
+        value_name = "RATE_LIMIT_BURST",
+        default_value_t = 100
+    )]
     pub rate_limit_burst: u32,
 
     /// A Redis to share the rate limit across replicas (e.g. `redis://redis:6379/0`); without it
@@ -89,7 +94,12 @@ pub struct Settings {
     pub redis_url: Option<String>,
 
     /// Milliseconds to wait for Redis before treating it as unreachable.
-    #[arg(long, env = "REDIS_TIMEOUT_MS", value_name = "REDIS_TIMEOUT_MS", default_value_t = 50)]
+    #[arg(
+        long,
+        env = "REDIS_TIMEOUT_MS",
+        value_name = "REDIS_TIMEOUT_MS",
+        default_value_t = 50
+    )]
     pub redis_timeout_ms: u64,
 
     /// When Redis is unreachable: let calls through unlimited (`true`), or refuse them with
@@ -172,7 +182,10 @@ impl Settings {
             self.upstream_connect_timeout_secs,
         )?;
         positive("MAX_BODY_BYTES", self.max_body_bytes as u64)?;
-        positive("RATE_LIMIT_PER_MINUTE", u64::from(self.rate_limit_per_minute))?;
+        positive(
+            "RATE_LIMIT_PER_MINUTE",
+            u64::from(self.rate_limit_per_minute),
+        )?;
         positive("RATE_LIMIT_BURST", u64::from(self.rate_limit_burst))?;
         positive("REDIS_TIMEOUT_MS", self.redis_timeout_ms)?;
         if let Some(url) = &self.redis_url {
@@ -255,7 +268,10 @@ mod tests {
         assert_eq!(settings.openrouter_base_url, DEFAULT_OPENROUTER_BASE_URL);
         assert_eq!(settings.upstream_timeout_secs, 110);
         assert_eq!(settings.max_body_bytes, 4 * 1024 * 1024);
-        assert_eq!((settings.rate_limit_per_minute, settings.rate_limit_burst), (100, 100));
+        assert_eq!(
+            (settings.rate_limit_per_minute, settings.rate_limit_burst),
+            (100, 100)
+        );
         assert_eq!(settings.redis_timeout_ms, 50);
         assert!(!settings.redis_fail_open);
     }

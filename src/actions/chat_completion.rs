@@ -263,9 +263,11 @@ impl ChatCompletionRequest {
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct ChatCompletionResponse {
     /// The generation's id (`gen-...`); Get Generation takes it.
-    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// The model that answered (may differ from the one asked for, with fallbacks).
-    pub model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// The provider that served the model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
@@ -375,8 +377,8 @@ impl ChatCompletionResponse {
             ..ChatChoice::default()
         });
         ChatCompletionResponse {
-            id: take_text(&mut top, "id").unwrap_or_default(),
-            model: take_text(&mut top, "model").unwrap_or_default(),
+            id: take_text(&mut top, "id"),
+            model: take_text(&mut top, "model"),
             provider: take_text(&mut top, "provider"),
             created: take_integer(&mut top, "created"),
             role: first.role,

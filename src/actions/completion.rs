@@ -62,9 +62,11 @@ impl CompletionRequest {
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct CompletionResponse {
     /// The generation's id (`gen-...`); Get Generation takes it.
-    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// The model that answered.
-    pub model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// The provider that served the model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
@@ -146,8 +148,8 @@ impl CompletionResponse {
             .collect();
         let first = choices.first().cloned().unwrap_or_default();
         CompletionResponse {
-            id: take_text(&mut top, "id").unwrap_or_default(),
-            model: take_text(&mut top, "model").unwrap_or_default(),
+            id: take_text(&mut top, "id"),
+            model: take_text(&mut top, "model"),
             provider: take_text(&mut top, "provider"),
             created: take_integer(&mut top, "created"),
             text: first.text,

@@ -8,7 +8,7 @@ use serde_json::{Map, Number, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::flat::{decode, unwrap_data};
-use super::input::{ActionInput, Call, check};
+use super::input::{ActionInput, Call, Fields, check};
 use super::models::{Architecture, Pricing};
 use crate::error::{ApiError, ErrorBody};
 use crate::openrouter::OpenRouterClient;
@@ -26,6 +26,7 @@ pub struct ModelPath {
 
 impl ActionInput for ModelPath {
     fn parse(req: &HttpRequest, _: Bytes) -> Result<Self, ApiError> {
+        Fields::from_query(req.query_string())?.finish()?;
         let (author, slug) = web::Path::<(String, String)>::extract(req)
             .into_inner()
             .map_err(|_| {

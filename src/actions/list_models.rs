@@ -4,6 +4,7 @@
 use actix_web::{HttpRequest, web};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::flat::decode;
@@ -56,6 +57,10 @@ impl ListModelsQuery {
 pub struct ModelList {
     /// Every model that matches.
     pub data: Vec<Model>,
+    /// Other fields OpenRouter sends beside the list, kept as they are.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub other: Map<String, Value>,
 }
 
 /// List models

@@ -33,34 +33,26 @@ pub fn configure(config: &mut web::ServiceConfig) {
         ))
         .service(only(
             "/connector/v1/models",
-            "GET, HEAD",
+            "GET",
             web::get().to(list_models::list_models),
         ))
         .service(only(
             "/connector/v1/models/{author}/{slug}/endpoints",
-            "GET, HEAD",
+            "GET",
             web::get().to(list_model_endpoints::list_model_endpoints),
         ))
         .service(only(
             "/connector/v1/credits",
-            "GET, HEAD",
+            "GET",
             web::get().to(get_credits::get_credits),
         ))
         .service(only(
             "/connector/v1/generation",
-            "GET, HEAD",
+            "GET",
             web::get().to(get_generation::get_generation),
         ))
-        .service(only(
-            "/health/live",
-            "GET, HEAD",
-            web::get().to(health::live),
-        ))
-        .service(only(
-            "/health/ready",
-            "GET, HEAD",
-            web::get().to(health::ready),
-        ));
+        .service(only("/health/live", "GET", web::get().to(health::live)))
+        .service(only("/health/ready", "GET", web::get().to(health::ready)));
 }
 
 /// A resource answering one method, and `405` with `Allow` to any other.

@@ -27,7 +27,9 @@ pub struct InProcessStore {
 
 impl std::fmt::Debug for InProcessStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InProcessStore").field("connections", &self.len()).finish()
+        f.debug_struct("InProcessStore")
+            .field("connections", &self.len())
+            .finish()
     }
 }
 
@@ -102,7 +104,10 @@ mod tests {
 
     #[test]
     fn a_burst_is_admitted_then_the_next_call_waits_one_period() {
-        let store = InProcessStore::new(Quota { per_minute: 100, burst: 3 });
+        let store = InProcessStore::new(Quota {
+            per_minute: 100,
+            burst: 3,
+        });
         let remaining: Vec<_> = (0..3).map(|_| store.decide(id(1))).collect();
         assert_eq!(
             remaining,
@@ -110,17 +115,26 @@ mod tests {
         );
         match store.decide(id(1)) {
             Decision::Refused { wait } => {
-                assert!(wait <= Duration::from_millis(600) && wait > Duration::from_millis(500), "{wait:?}")
+                assert!(
+                    wait <= Duration::from_millis(600) && wait > Duration::from_millis(500),
+                    "{wait:?}"
+                )
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(store.decide(id(2)), Decision::Allowed { remaining: 2 }));
+        assert!(matches!(
+            store.decide(id(2)),
+            Decision::Allowed { remaining: 2 }
+        ));
     }
 
     #[test]
     fn idle_connections_are_swept_away() {
         // One call back every millisecond: a used key is back to a full burst almost at once.
-        let store = InProcessStore::new(Quota { per_minute: 60_000, burst: 1 });
+        let store = InProcessStore::new(Quota {
+            per_minute: 60_000,
+            burst: 1,
+        });
         for n in 0..10_000 {
             store.decide(id(n));
         }

@@ -55,7 +55,8 @@ pub struct StoreError(pub String);
 /// Where limiter state lives.
 pub trait LimiterStore: Send + Sync {
     /// Charges one call to a connection.
-    fn charge(&self, id: ConnectionId) -> impl Future<Output = Result<Decision, StoreError>> + Send;
+    fn charge(&self, id: ConnectionId)
+    -> impl Future<Output = Result<Decision, StoreError>> + Send;
     /// Whether the store can answer now.
     fn is_healthy(&self) -> impl Future<Output = bool> + Send;
 }
@@ -159,7 +160,10 @@ mod tests {
 
     #[test]
     fn the_default_quota_gives_one_call_back_every_600_ms() {
-        let quota = Quota { per_minute: 100, burst: 100 };
+        let quota = Quota {
+            per_minute: 100,
+            burst: 100,
+        };
         assert_eq!(quota.period(), Duration::from_millis(600));
     }
 

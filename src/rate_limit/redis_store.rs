@@ -86,7 +86,12 @@ impl LimiterStore for RedisStore {
     async fn charge(&self, id: ConnectionId) -> Result<Decision, StoreError> {
         tokio::time::timeout(self.timeout, self.run(id))
             .await
-            .map_err(|_| StoreError(format!("Redis did not answer within {} ms", self.timeout.as_millis())))?
+            .map_err(|_| {
+                StoreError(format!(
+                    "Redis did not answer within {} ms",
+                    self.timeout.as_millis()
+                ))
+            })?
     }
 
     async fn is_healthy(&self) -> bool {
@@ -97,6 +102,9 @@ impl LimiterStore for RedisStore {
                 .await
                 .ok()
         };
-        matches!(tokio::time::timeout(self.timeout * 4, ping).await, Ok(Some(_)))
+        matches!(
+            tokio::time::timeout(self.timeout * 4, ping).await,
+            Ok(Some(_))
+        )
     }
 }

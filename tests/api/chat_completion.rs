@@ -87,7 +87,10 @@ async fn the_simplest_call_sends_one_user_message_and_stream_false() {
     let (status, flat) = read(app.post(PATH, &json!({"content": "Hello"})).await).await;
 
     assert_eq!(status, 200, "{flat}");
-    assert_eq!(app.only_upstream_request().json(), json!({"messages": [{"role": "user", "content": "Hello"}], "stream": false}));
+    assert_eq!(
+        app.only_upstream_request().json(),
+        json!({"messages": [{"role": "user", "content": "Hello"}], "stream": false})
+    );
     assert_eq!(flat["content"], "Echo: Hello");
 }
 
@@ -151,10 +154,21 @@ async fn the_key_goes_upstream_as_bearer_whichever_header_carries_it() {
         ("authorization", KEY.to_owned()),
         ("api_key", KEY.to_owned()),
     ] {
-        let response = app.http.post(app.url(PATH)).header(name, &value).json(&json!({"content": "x"})).send().await.unwrap();
+        let response = app
+            .http
+            .post(app.url(PATH))
+            .header(name, &value)
+            .json(&json!({"content": "x"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200, "{name}: {value}");
         let sent = app.sim.last_request().unwrap();
-        assert_eq!(sent.header("authorization"), Some(format!("Bearer {KEY}").as_str()), "{name}: {value}");
+        assert_eq!(
+            sent.header("authorization"),
+            Some(format!("Bearer {KEY}").as_str()),
+            "{name}: {value}"
+        );
     }
 }
 
@@ -162,11 +176,28 @@ async fn the_key_goes_upstream_as_bearer_whichever_header_carries_it() {
 async fn a_response_format_string_becomes_an_object_and_json_schema_requires_its_schema() {
     let app = spawn_app().await;
 
-    let (status, _) = read(app.post(PATH, &json!({"content": "x", "response_format": "json_object"})).await).await;
+    let (status, _) = read(
+        app.post(
+            PATH,
+            &json!({"content": "x", "response_format": "json_object"}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 200);
-    assert_eq!(app.only_upstream_request().json()["response_format"], json!({"type": "json_object"}));
+    assert_eq!(
+        app.only_upstream_request().json()["response_format"],
+        json!({"type": "json_object"})
+    );
 
-    let (status, body) = read(app.post(PATH, &json!({"content": "x", "response_format": "json_schema"})).await).await;
+    let (status, body) = read(
+        app.post(
+            PATH,
+            &json!({"content": "x", "response_format": "json_schema"}),
+        )
+        .await,
+    )
+    .await;
     assert_error(status, &body, 400);
     assert_eq!(body["error"]["metadata"]["field"], "json_schema");
 }
@@ -181,7 +212,10 @@ async fn a_json_schema_pasted_as_text_is_read_as_json() {
 
     assert_eq!(status, 200);
     let sent = app.only_upstream_request().json();
-    assert_eq!(sent["response_format"]["json_schema"]["schema"]["properties"]["a"]["type"], "string");
+    assert_eq!(
+        sent["response_format"]["json_schema"]["schema"]["properties"]["a"]["type"],
+        "string"
+    );
 }
 
 #[tokio::test]
@@ -200,8 +234,14 @@ async fn openrouters_own_object_forms_are_accepted() {
     assert_eq!(status, 200, "{body}");
     let sent = app.only_upstream_request().json();
     assert_eq!(sent["response_format"], json!({"type": "json_object"}));
-    assert_eq!(sent["tools"][0], json!({"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}));
-    assert_eq!(sent["tool_choice"], json!({"type": "function", "function": {"name": "f"}}));
+    assert_eq!(
+        sent["tools"][0],
+        json!({"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}})
+    );
+    assert_eq!(
+        sent["tool_choice"],
+        json!({"type": "function", "function": {"name": "f"}})
+    );
     assert_eq!(sent["stop"], json!(["a", "b"]));
 }
 
@@ -213,20 +253,34 @@ async fn blank_optional_fields_count_as_absent() {
     let (status, body) = read(app.post(PATH, &request).await).await;
 
     assert_eq!(status, 200, "{body}");
-    assert_eq!(app.only_upstream_request().json(), json!({"messages": [{"role": "user", "content": "x"}], "stream": false}));
+    assert_eq!(
+        app.only_upstream_request().json(),
+        json!({"messages": [{"role": "user", "content": "x"}], "stream": false})
+    );
 }
 
 #[tokio::test]
 async fn messages_alone_are_enough_and_content_is_needed_otherwise() {
     let app = spawn_app().await;
 
-    let (status, _) = read(app.post(PATH, &json!({"messages": [{"role": "user", "content": "hi"}]})).await).await;
+    let (status, _) = read(
+        app.post(
+            PATH,
+            &json!({"messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 200);
 
     let (status, body) = read(app.post(PATH, &json!({"model": "openai/gpt-4o"})).await).await;
     assert_error(status, &body, 400);
     assert_eq!(body["error"]["metadata"]["field"], "content");
-    assert_eq!(app.sim.request_count(), 1, "the invalid call never reached upstream");
+    assert_eq!(
+        app.sim.request_count(),
+        1,
+        "the invalid call never reached upstream"
+    );
 }
 
 #[tokio::test]
@@ -235,24 +289,51 @@ async fn invalid_fields_are_400s_naming_the_field_before_any_upstream_call() {
     for (request, field) in [
         (json!({"content": "x", "temprature": 1}), "temprature"),
         (json!({"content": "x", "temperature": 3}), "temperature"),
-        (json!({"content": "x", "temperature": "warm"}), "temperature"),
+        (
+            json!({"content": "x", "temperature": "warm"}),
+            "temperature",
+        ),
         (json!({"content": "x", "role": "robot"}), "role"),
         (json!({"content": "x", "model": "gpt 4"}), "model"),
         (json!({"content": 5}), "content"),
-        (json!({"content": "x", "messages": [{"role": "bot", "content": "y"}]}), "messages[0].role"),
-        (json!({"content": "x", "messages": [{"role": "tool", "content": "y"}]}), "messages[0].tool_call_id"),
-        (json!({"content": "x", "tools": [{"name": "bad name"}]}), "tools[0].name"),
-        (json!({"content": "x", "response_format": "yaml"}), "response_format"),
-        (json!({"content": "x", "provider": {"data_collection": "maybe"}}), "provider.data_collection"),
-        (json!({"content": "x", "stop": ["1", "2", "3", "4", "5"]}), "stop"),
+        (
+            json!({"content": "x", "messages": [{"role": "bot", "content": "y"}]}),
+            "messages[0].role",
+        ),
+        (
+            json!({"content": "x", "messages": [{"role": "tool", "content": "y"}]}),
+            "messages[0].tool_call_id",
+        ),
+        (
+            json!({"content": "x", "tools": [{"name": "bad name"}]}),
+            "tools[0].name",
+        ),
+        (
+            json!({"content": "x", "response_format": "yaml"}),
+            "response_format",
+        ),
+        (
+            json!({"content": "x", "provider": {"data_collection": "maybe"}}),
+            "provider.data_collection",
+        ),
+        (
+            json!({"content": "x", "stop": ["1", "2", "3", "4", "5"]}),
+            "stop",
+        ),
         (json!({"content": "x", "extra": "not an object"}), "extra"),
-        (json!({"image_url": "https://x/y.png", "messages": [{"role": "user", "content": "y"}]}), "image_url"),
+        (
+            json!({"image_url": "https://x/y.png", "messages": [{"role": "user", "content": "y"}]}),
+            "image_url",
+        ),
     ] {
         let (status, body) = read(app.post(PATH, &request).await).await;
         assert_error(status, &body, 400);
         assert_eq!(body["error"]["metadata"]["field"], field, "{request}");
         let message = body["error"]["message"].as_str().unwrap();
-        assert!(message.contains(field.split('[').next().unwrap()), "{message}");
+        assert!(
+            message.contains(field.split('[').next().unwrap()),
+            "{message}"
+        );
     }
     assert_eq!(app.sim.request_count(), 0);
 }
@@ -261,10 +342,21 @@ async fn invalid_fields_are_400s_naming_the_field_before_any_upstream_call() {
 async fn a_request_id_from_the_caller_is_returned_and_sent_upstream() {
     let app = spawn_app().await;
 
-    let response = app.http.post(app.url(PATH)).bearer_auth(KEY).header("x-request-id", "flow-run-42").json(&json!({"content": "x"})).send().await.unwrap();
+    let response = app
+        .http
+        .post(app.url(PATH))
+        .bearer_auth(KEY)
+        .header("x-request-id", "flow-run-42")
+        .json(&json!({"content": "x"}))
+        .send()
+        .await
+        .unwrap();
 
     assert_eq!(response.headers()["x-request-id"], "flow-run-42");
-    assert_eq!(app.only_upstream_request().header("x-request-id"), Some("flow-run-42"));
+    assert_eq!(
+        app.only_upstream_request().header("x-request-id"),
+        Some("flow-run-42")
+    );
 }
 
 #[tokio::test]
@@ -286,7 +378,14 @@ async fn attribution_headers_are_sent_when_configured() {
 #[tokio::test]
 async fn an_answer_with_no_choices_still_has_arrays_and_strings() {
     let app = spawn_app().await;
-    app.sim.enqueue("POST", "/chat/completions", Reply::json(200, json!({"id": "gen-1", "model": "m", "choices": null, "usage": null})));
+    app.sim.enqueue(
+        "POST",
+        "/chat/completions",
+        Reply::json(
+            200,
+            json!({"id": "gen-1", "model": "m", "choices": null, "usage": null}),
+        ),
+    );
 
     let (status, flat) = read(app.post(PATH, &json!({"content": "x"})).await).await;
 

@@ -9,7 +9,11 @@ const OPERATIONS: [(&str, &str, &str); 6] = [
     ("/connector/v1/completions", "post", "Completion"),
     ("/connector/v1/chat/completions", "post", "ChatCompletion"),
     ("/connector/v1/models", "get", "ListModels"),
-    ("/connector/v1/models/{author}/{slug}/endpoints", "get", "ListModelEndpoints"),
+    (
+        "/connector/v1/models/{author}/{slug}/endpoints",
+        "get",
+        "ListModelEndpoints",
+    ),
     ("/connector/v1/credits", "get", "GetCredits"),
     ("/connector/v1/generation", "get", "GetGeneration"),
 ];
@@ -32,10 +36,20 @@ fn every_action_has_its_operation_id_summary_and_description() {
         let operation = &document["paths"][path][method];
         assert_eq!(operation["operationId"], id, "{path}");
         let summary = operation["summary"].as_str().unwrap_or_default();
-        assert!(!summary.is_empty() && summary.len() <= 80, "{id} summary: {summary:?}");
+        assert!(
+            !summary.is_empty() && summary.len() <= 80,
+            "{id} summary: {summary:?}"
+        );
         let description = operation["description"].as_str().unwrap_or_default();
-        assert!(description.ends_with('.'), "{id} description: {description:?}");
-        assert_eq!(operation["security"][0]["api_key"], serde_json::json!([]), "{id}");
+        assert!(
+            description.ends_with('.'),
+            "{id} description: {description:?}"
+        );
+        assert_eq!(
+            operation["security"][0]["api_key"],
+            serde_json::json!([]),
+            "{id}"
+        );
     }
 }
 
@@ -44,7 +58,11 @@ fn every_schema_property_and_parameter_is_described() {
     let document: Value = serde_json::from_str(&openapi::document_json()).unwrap();
     let mut missing = Vec::new();
     for (name, schema) in document["components"]["schemas"].as_object().unwrap() {
-        collect_undescribed(&format!("#/components/schemas/{name}"), schema, &mut missing);
+        collect_undescribed(
+            &format!("#/components/schemas/{name}"),
+            schema,
+            &mut missing,
+        );
     }
     for (path, item) in document["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
@@ -61,7 +79,9 @@ fn every_schema_property_and_parameter_is_described() {
 fn collect_undescribed(at: &str, schema: &Value, missing: &mut Vec<String>) {
     for (name, property) in schema["properties"].as_object().into_iter().flatten() {
         let here = format!("{at}.{name}");
-        let described = property["description"].as_str().is_some_and(|d| !d.is_empty())
+        let described = property["description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty())
             || property["allOf"].is_array()
             || property["oneOf"].is_array();
         if !described {
@@ -97,13 +117,20 @@ async fn swagger_ui_is_served_from_the_binary() {
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("swagger-ui"));
 
-    for asset in ["/swagger-ui/swagger-ui.css", "/swagger-ui/swagger-ui-bundle.js", "/swagger-ui/swagger-initializer.js"] {
+    for asset in [
+        "/swagger-ui/swagger-ui.css",
+        "/swagger-ui/swagger-ui-bundle.js",
+        "/swagger-ui/swagger-initializer.js",
+    ] {
         let response = app.http.get(app.url(asset)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{asset}");
         let text = response.text().await.unwrap();
         assert!(!text.is_empty(), "{asset}");
         if asset.ends_with("initializer.js") {
-            assert!(text.contains("/openapi.json"), "the UI points at our document");
+            assert!(
+                text.contains("/openapi.json"),
+                "the UI points at our document"
+            );
         }
     }
 }
@@ -123,8 +150,17 @@ async fn health_needs_no_key() {
 async fn every_response_carries_a_request_id() {
     let app = spawn_app().await;
     for path in ["/health/live", "/nowhere", "/connector/v1/credits"] {
-        let response = app.http.get(app.url(path)).header("x-request-id", "bad id!").send().await.unwrap();
-        let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let response = app
+            .http
+            .get(app.url(path))
+            .header("x-request-id", "bad id!")
+            .send()
+            .await
+            .unwrap();
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         assert_eq!(id.len(), 36, "{path}: a fresh id replaces an unsafe one");
     }
 }

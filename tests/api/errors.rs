@@ -13,7 +13,11 @@ const PATH: &str = "/connector/v1/chat/completions";
 #[tokio::test]
 async fn no_key_is_a_401_saying_where_to_put_it_and_nothing_goes_upstream() {
     let app = spawn_app().await;
-    for header in [None, Some(("authorization", "Bearer ")), Some(("api_key", ""))] {
+    for header in [
+        None,
+        Some(("authorization", "Bearer ")),
+        Some(("api_key", "")),
+    ] {
         let mut request = app.http.post(app.url(PATH)).json(&json!({"content": "x"}));
         if let Some((name, value)) = header {
             request = request.header(name, value);
@@ -31,14 +35,21 @@ async fn upstream_4xx_pass_through_with_message_and_metadata() {
     for (status, file) in [
         (401, "spec-examples/chat_completions.401.json.default.json"),
         (402, "spec-examples/chat_completions.402.json.default.json"),
-        (403, "spec-examples/chat_completions.403.json.guardrail-blocked.json"),
+        (
+            403,
+            "spec-examples/chat_completions.403.json.guardrail-blocked.json",
+        ),
         (404, "errors/404_no-endpoints-found.response.json"),
         (408, "spec-examples/chat_completions.408.json.default.json"),
         (413, "spec-examples/chat_completions.413.json.default.json"),
         (422, "spec-examples/chat_completions.422.json.default.json"),
     ] {
         let upstream = capture_json(file);
-        app.sim.enqueue("POST", "/chat/completions", Reply::json(status, upstream.clone()));
+        app.sim.enqueue(
+            "POST",
+            "/chat/completions",
+            Reply::json(status, upstream.clone()),
+        );
         let (got, body) = read(app.post(PATH, &json!({"content": "x"})).await).await;
         let message = assert_error(got, &body, status);
         assert_eq!(message, upstream["error"]["message"], "{file}");
@@ -52,7 +63,11 @@ async fn upstream_4xx_pass_through_with_message_and_metadata() {
 async fn moderation_reasons_and_flagged_input_reach_the_maker() {
     let app = spawn_app().await;
     let upstream = json!({"error": {"code": 403, "message": "Your input was flagged", "metadata": {"reasons": ["violence"], "flagged_input": "...", "provider_name": "OpenAI", "model_slug": "openai/gpt-4o"}}});
-    app.sim.enqueue("POST", "/chat/completions", Reply::json(403, upstream.clone()));
+    app.sim.enqueue(
+        "POST",
+        "/chat/completions",
+        Reply::json(403, upstream.clone()),
+    );
 
     let (status, body) = read(app.post(PATH, &json!({"content": "x"})).await).await;
 
@@ -63,8 +78,23 @@ async fn moderation_reasons_and_flagged_input_reach_the_maker() {
 #[tokio::test]
 async fn an_upstream_429_passes_through_with_retry_after() {
     let app = spawn_app().await;
-    app.sim.enqueue("POST", "/chat/completions", Reply::json(429, capture_json("errors/429_provider-returned-error_venice_retry-after.json")));
-    app.sim.enqueue("POST", "/chat/completions", Reply::json(429, capture_json("errors/429_provider-returned-error_google.response.json")).with_header("Retry-After", "3"));
+    app.sim.enqueue(
+        "POST",
+        "/chat/completions",
+        Reply::json(
+            429,
+            capture_json("errors/429_provider-returned-error_venice_retry-after.json"),
+        ),
+    );
+    app.sim.enqueue(
+        "POST",
+        "/chat/completions",
+        Reply::json(
+            429,
+            capture_json("errors/429_provider-returned-error_google.response.json"),
+        )
+        .with_header("Retry-After", "3"),
+    );
 
     let response = app.post(PATH, &json!({"content": "x"})).await;
     assert_eq!(response.headers()["retry-after"], "17");
@@ -76,14 +106,26 @@ async fn an_upstream_429_passes_through_with_retry_after() {
     assert_eq!(response.headers()["retry-after"], "3");
     let (status, body) = read(response).await;
     assert_error(status, &body, 429);
-    assert!(body["error"]["metadata"]["raw"].as_str().unwrap().contains("rate-limited"));
+    assert!(
+        body["error"]["metadata"]["raw"]
+            .as_str()
+            .unwrap()
+            .contains("rate-limited")
+    );
 }
 
 #[tokio::test]
 async fn upstream_5xx_become_502_with_upstreams_message() {
     let app = spawn_app().await;
     for status in [500, 502, 503, 524, 529] {
-        app.sim.enqueue("POST", "/chat/completions", Reply::json(status, json!({"error": {"code": status, "message": "Provider returned error"}})));
+        app.sim.enqueue(
+            "POST",
+            "/chat/completions",
+            Reply::json(
+                status,
+                json!({"error": {"code": status, "message": "Provider returned error"}}),
+            ),
+        );
         let (got, body) = read(app.post(PATH, &json!({"content": "x"})).await).await;
         let message = assert_error(got, &body, 502);
         assert!(message.contains("Provider returned error"), "{message}");
@@ -94,8 +136,22 @@ async fn upstream_5xx_become_502_with_upstreams_message() {
 #[tokio::test]
 async fn a_200_carrying_an_error_object_is_that_error() {
     let app = spawn_app().await;
-    app.sim.enqueue("POST", "/chat/completions", Reply::json(200, json!({"error": {"code": 402, "message": "Insufficient credits"}})));
-    app.sim.enqueue("POST", "/chat/completions", Reply::json(200, json!({"error": {"code": "server_error", "message": "Provider disconnected"}})));
+    app.sim.enqueue(
+        "POST",
+        "/chat/completions",
+        Reply::json(
+            200,
+            json!({"error": {"code": 402, "message": "Insufficient credits"}}),
+        ),
+    );
+    app.sim.enqueue(
+        "POST",
+        "/chat/completions",
+        Reply::json(
+            200,
+            json!({"error": {"code": "server_error", "message": "Provider disconnected"}}),
+        ),
+    );
 
     let (status, body) = read(app.post(PATH, &json!({"content": "x"})).await).await;
     assert_eq!(assert_error(status, &body, 402), "Insufficient credits");
@@ -106,8 +162,16 @@ async fn a_200_carrying_an_error_object_is_that_error() {
 #[tokio::test]
 async fn a_body_that_is_not_json_is_a_502() {
     let app = spawn_app().await;
-    app.sim.enqueue("POST", "/chat/completions", Reply::raw(200, "text/html", "<html>Bad gateway</html>"));
-    app.sim.enqueue("POST", "/chat/completions", Reply::raw(200, "application/json", "{\"id\": \"gen-1\", \"choi"));
+    app.sim.enqueue(
+        "POST",
+        "/chat/completions",
+        Reply::raw(200, "text/html", "<html>Bad gateway</html>"),
+    );
+    app.sim.enqueue(
+        "POST",
+        "/chat/completions",
+        Reply::raw(200, "application/json", "{\"id\": \"gen-1\", \"choi"),
+    );
 
     for _ in 0..2 {
         let (status, body) = read(app.post(PATH, &json!({"content": "x"})).await).await;
@@ -117,7 +181,10 @@ async fn a_body_that_is_not_json_is_a_502() {
 
 #[tokio::test]
 async fn an_unreachable_upstream_is_a_502() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let app = spawn_app_with(|s| s.openrouter_base_url = format!("http://{closed}/api/v1")).await;
 
     let (status, body) = read(app.post(PATH, &json!({"content": "x"})).await).await;
@@ -128,7 +195,15 @@ async fn an_unreachable_upstream_is_a_502() {
 #[tokio::test]
 async fn a_connection_reset_mid_body_is_a_502() {
     let app = spawn_app().await;
-    app.sim.enqueue("POST", "/chat/completions", Reply::json(200, json!({"id": "gen-1", "choices": [], "padding": "x".repeat(2000)})).reset_after(100));
+    app.sim.enqueue(
+        "POST",
+        "/chat/completions",
+        Reply::json(
+            200,
+            json!({"id": "gen-1", "choices": [], "padding": "x".repeat(2000)}),
+        )
+        .reset_after(100),
+    );
 
     let (status, body) = read(app.post(PATH, &json!({"content": "x"})).await).await;
 
@@ -152,7 +227,15 @@ async fn a_body_over_the_limit_is_a_413_before_the_key_is_checked() {
     let app = spawn_app_with(|s| s.max_body_bytes = 1024).await;
     let big = json!({"content": "x".repeat(2000)});
 
-    let (status, body) = read(app.http.post(app.url(PATH)).json(&big).send().await.unwrap()).await;
+    let (status, body) = read(
+        app.http
+            .post(app.url(PATH))
+            .json(&big)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
 
     assert_error(status, &body, 413);
     assert_eq!(app.sim.request_count(), 0);
@@ -161,10 +244,18 @@ async fn a_body_over_the_limit_is_a_413_before_the_key_is_checked() {
 #[tokio::test]
 async fn a_chunked_body_over_the_limit_is_a_413_too() {
     let app = spawn_app_with(|s| s.max_body_bytes = 1024).await;
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..8).map(|_| Ok(vec![b' '; 512])).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..8).map(|_| Ok(vec![b' '; 512])).collect();
     let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
 
-    let response = app.http.post(app.url(PATH)).bearer_auth(crate::helpers::KEY).body(body).send().await.unwrap();
+    let response = app
+        .http
+        .post(app.url(PATH))
+        .bearer_auth(crate::helpers::KEY)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
 
     let (status, body) = read(response).await;
     assert_error(status, &body, 413);

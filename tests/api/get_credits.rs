@@ -147,10 +147,13 @@ async fn a_call_without_a_key_is_a_401_and_never_reaches_upstream() {
     let app = spawn_app().await;
 
     // Act
-    let (status, body) = read(get_with(&app, PATH, &[]).await).await;
+    let response = get_with(&app, PATH, &[("x-request-id", "flow-run_9")]).await;
+    let request_id = response.headers().get("x-request-id").cloned();
+    let (status, body) = read(response).await;
 
     // Assert
     assert_error(status, &body, 401);
+    assert_eq!(request_id.unwrap(), "flow-run_9");
     assert_eq!(app.sim.request_count(), 0);
 }
 
@@ -275,8 +278,11 @@ async fn an_upstream_500_or_503_is_a_502_carrying_upstreams_message() {
 async fn an_upstream_body_that_is_not_json_is_a_502() {
     // Arrange
     let app = spawn_app().await;
-    app.sim
-        .enqueue("GET", "/credits", Reply::raw(200, "text/plain", "credits: lots"));
+    app.sim.enqueue(
+        "GET",
+        "/credits",
+        Reply::raw(200, "text/plain", "credits: lots"),
+    );
 
     // Act
     let (status, body) = read(app.get(PATH).await).await;
@@ -292,7 +298,10 @@ async fn a_200_carrying_an_openrouter_error_is_that_error() {
     app.sim.enqueue(
         "GET",
         "/credits",
-        Reply::json(200, json!({"error": {"code": 403, "message": "Forbidden here"}})),
+        Reply::json(
+            200,
+            json!({"error": {"code": 403, "message": "Forbidden here"}}),
+        ),
     );
 
     // Act

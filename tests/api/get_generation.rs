@@ -6,7 +6,9 @@ use openrouter_connector::simulator::Reply;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{KEY, TestApp, assert_error, assert_no_nulls, capture, capture_json, read, spawn_app};
+use crate::helpers::{
+    KEY, TestApp, assert_error, assert_no_nulls, capture, capture_json, read, spawn_app,
+};
 
 const PATH: &str = "/connector/v1/generation";
 const ID: &str = "gen-1772030107-1FJRHH9DliPkfVmjcn64";
@@ -308,7 +310,10 @@ async fn a_200_carrying_an_openrouter_error_is_that_error() {
     app.sim.enqueue(
         "GET",
         "/generation",
-        Reply::json(200, json!({"error": {"code": 404, "message": "Generation not found"}})),
+        Reply::json(
+            200,
+            json!({"error": {"code": 404, "message": "Generation not found"}}),
+        ),
     );
 
     // Act

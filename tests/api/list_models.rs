@@ -144,8 +144,11 @@ async fn an_unsafe_request_id_is_replaced_both_ways() {
 async fn the_model_list_keeps_data_and_unknown_fields_and_has_no_nulls() {
     // Arrange
     let app = spawn_app().await;
-    app.sim
-        .enqueue("GET", "/models", Reply::json(200, json!({"data": [one_model()]})));
+    app.sim.enqueue(
+        "GET",
+        "/models",
+        Reply::json(200, json!({"data": [one_model()]})),
+    );
 
     // Act
     let (status, body) = read(app.get(PATH).await).await;
@@ -164,7 +167,10 @@ async fn the_model_list_keeps_data_and_unknown_fields_and_has_no_nulls() {
     assert_eq!(model["architecture"]["tokenizer"], "GPT");
     assert_eq!(model["architecture"].get("instruct_type"), None);
     assert_eq!(model["top_provider"]["max_completion_tokens"], 16384);
-    assert_eq!(model["supported_parameters"], json!(["tools", "response_format"]));
+    assert_eq!(
+        model["supported_parameters"],
+        json!(["tools", "response_format"])
+    );
     assert_eq!(model["brand_new_field"], json!({"x": 1}));
 }
 
@@ -334,12 +340,18 @@ async fn a_200_carrying_an_openrouter_error_is_that_error() {
     app.sim.enqueue(
         "GET",
         "/models",
-        Reply::json(200, json!({"error": {"code": "server_error", "message": "Boom"}})),
+        Reply::json(
+            200,
+            json!({"error": {"code": "server_error", "message": "Boom"}}),
+        ),
     );
     app.sim.enqueue(
         "GET",
         "/models",
-        Reply::json(200, json!({"error": {"code": 402, "message": "Insufficient credits"}})),
+        Reply::json(
+            200,
+            json!({"error": {"code": 402, "message": "Insufficient credits"}}),
+        ),
     );
 
     // Act
@@ -395,4 +407,60 @@ async fn an_unknown_query_parameter_is_a_400_naming_it_and_never_reaches_upstrea
     assert_error(status, &body, 400);
     assert_eq!(body["error"]["metadata"]["field"], "categroy");
     assert_eq!(app.sim.request_count(), 0);
+}
+
+/// Fails today: `ModelList` has no catch-all member, so a field OpenRouter adds beside `data`
+/// is dropped (contract section 4: unknown upstream fields are kept).
+#[tokio::test]
+async fn unknown_upstream_fields_beside_data_are_kept() {
+    // Arrange
+    let app = spawn_app().await;
+    app.sim.enqueue(
+        "GET",
+        "/models",
+        Reply::json(
+            200,
+            json!({"data": [one_model()], "brand_new_field": {"x": 1}}),
+        ),
+    );
+
+    // Act
+    let (status, body) = read(app.get(PATH).await).await;
+
+    // Assert
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["brand_new_field"], json!({"x": 1}), "{body}");
+}
+
+/// Fails today: the GET actions answer `HEAD` with `405` and `Allow: GET, HEAD`.
+#[tokio::test]
+async fn a_405_never_lists_the_method_it_refused() {
+    // Arrange
+    let app = spawn_app().await;
+    let paths = [
+        PATH,
+        "/connector/v1/models/openai/gpt-4o-mini/endpoints",
+        "/connector/v1/credits",
+        "/connector/v1/generation?id=gen-1",
+    ];
+
+    for path in paths {
+        // Act
+        let response = app
+            .http
+            .head(app.url(path))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
+
+        // Assert
+        if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+            let allow = response.headers()["allow"].to_str().unwrap();
+            assert!(
+                !allow.split(',').any(|m| m.trim() == "HEAD"),
+                "{path}: HEAD refused with Allow: {allow}"
+            );
+        }
+    }
 }
