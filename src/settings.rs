@@ -70,6 +70,26 @@ pub struct Settings {
     #[arg(long, env = "MAX_BODY_BYTES", value_name = "MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// The largest request body of the OpenRouter-compatible pass-through (`/api/v1/*`), in
+    /// bytes, for images and files.
+    #[arg(
+        long,
+        env = "PASSTHROUGH_MAX_BODY_BYTES",
+        value_name = "PASSTHROUGH_MAX_BODY_BYTES",
+        default_value_t = 32 * 1024 * 1024
+    )]
+    pub passthrough_max_body_bytes: usize,
+
+    /// Seconds a streamed answer may stay silent before the pass-through ends it with an SSE
+    /// error event.
+    #[arg(
+        long,
+        env = "STREAM_IDLE_TIMEOUT_SECS",
+        value_name = "STREAM_IDLE_TIMEOUT_SECS",
+        default_value_t = 60
+    )]
+    pub stream_idle_timeout_secs: u64,
+
     /// Calls each connection (API key) may make per 60 seconds on average.
     #[arg(
         long,

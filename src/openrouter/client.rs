@@ -19,10 +19,10 @@ pub const MAX_UPSTREAM_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// Calls OpenRouter on behalf of one caller at a time.
 #[derive(Clone, Debug)]
 pub struct OpenRouterClient {
-    http: reqwest::Client,
-    base: Url,
-    attribution: HeaderMap,
-    timeout: Duration,
+    pub(super) http: reqwest::Client,
+    pub(super) base: Url,
+    pub(super) attribution: HeaderMap,
+    pub(super) timeout: Duration,
 }
 
 /// What came back from upstream, before it is read as JSON.
@@ -141,7 +141,7 @@ impl OpenRouterClient {
         })
     }
 
-    fn transport(&self, error: reqwest::Error) -> ApiError {
+    pub(super) fn transport(&self, error: reqwest::Error) -> ApiError {
         if error.is_timeout() {
             return ApiError::UpstreamTimeout(self.timeout);
         }
@@ -159,7 +159,7 @@ impl OpenRouterClient {
 }
 
 /// The only place a key's text is read: the upstream `Authorization` header.
-fn bearer(key: &ApiKey) -> Result<HeaderValue, ApiError> {
+pub(super) fn bearer(key: &ApiKey) -> Result<HeaderValue, ApiError> {
     let mut value =
         HeaderValue::from_str(&format!("Bearer {}", key.expose_secret())).map_err(|_| {
             ApiError::MalformedKey("The OpenRouter API key cannot be sent in a header.")
