@@ -10,7 +10,11 @@ use openrouter_connector::rate_limit::{InProcessStore, Quota, RateLimiter, Redis
 
 fn rss_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     pages * 4096
 }
 
@@ -33,8 +37,15 @@ async fn main() {
     println!("|---|---|");
 
     // Time per charge, always admitted (a fast refill), over many keys.
-    let generous = Quota { per_minute: 60_000_000, burst: 1_000 };
-    let limiter = RateLimiter::new(Store::InProcess(InProcessStore::new(generous)), generous, false);
+    let generous = Quota {
+        per_minute: 60_000_000,
+        burst: 1_000,
+    };
+    let limiter = RateLimiter::new(
+        Store::InProcess(InProcessStore::new(generous)),
+        generous,
+        false,
+    );
     let keys = ids(10_000);
     let calls = 2_000_000 / scale;
     let started = Instant::now();
@@ -42,10 +53,16 @@ async fn main() {
         let _ = limiter.charge(keys[i % keys.len()]).await;
     }
     let per_call = started.elapsed() / calls as u32;
-    println!("| in process, admitted, 10,000 keys | {} ns per charge |", per_call.as_nanos());
+    println!(
+        "| in process, admitted, 10,000 keys | {} ns per charge |",
+        per_call.as_nanos()
+    );
 
     // Time per refusal: one key, spent.
-    let tight = Quota { per_minute: 1, burst: 1 };
+    let tight = Quota {
+        per_minute: 1,
+        burst: 1,
+    };
     let limiter = RateLimiter::new(Store::InProcess(InProcessStore::new(tight)), tight, false);
     let _ = limiter.charge(keys[0]).await;
     let started = Instant::now();
@@ -53,12 +70,18 @@ async fn main() {
         let _ = limiter.charge(keys[0]).await;
     }
     let per_call = started.elapsed() / calls as u32;
-    println!("| in process, refused | {} ns per charge |", per_call.as_nanos());
+    println!(
+        "| in process, refused | {} ns per charge |",
+        per_call.as_nanos()
+    );
 
     // Bytes per active key, and the sweep of idle ones. One call back every 100 µs with a
     // burst of 1: a key is idle (back to a full burst) 100 µs after its call.
     let n = 200_000 / scale;
-    let fast = Quota { per_minute: 600_000, burst: 1 };
+    let fast = Quota {
+        per_minute: 600_000,
+        burst: 1,
+    };
     let store = InProcessStore::new(fast);
     let limiter = RateLimiter::new(Store::InProcess(store.clone()), fast, false);
     let many = ids(n);
@@ -78,7 +101,10 @@ async fn main() {
     );
     tokio::time::sleep(Duration::from_millis(50)).await;
     store.sweep();
-    println!("| entries after they went idle and one sweep | {} |", store.len());
+    println!(
+        "| entries after they went idle and one sweep | {} |",
+        store.len()
+    );
     println!("| RSS after the sweep | {} MiB |", rss_bytes() / (1 << 20));
     drop(many);
 
@@ -91,7 +117,16 @@ async fn redis_cost(calls: usize) {
         .map(|a| a.port())
         .unwrap_or(6390);
     let Ok(mut server) = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
         .stdout(Stdio::null())
         .spawn()
     else {
@@ -99,7 +134,10 @@ async fn redis_cost(calls: usize) {
         return;
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let quota = Quota { per_minute: 60_000_000, burst: 1_000 };
+    let quota = Quota {
+        per_minute: 60_000_000,
+        burst: 1_000,
+    };
     let url = format!("redis://127.0.0.1:{port}/0");
     let Ok(store) = RedisStore::new(&url, quota, Duration::from_millis(200)) else {
         println!("| over Redis | not measured: bad URL |");

@@ -11,6 +11,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use crate::domain::{ApiKey, ConnectionId, api_key::KeyError};
 use crate::error::ApiError;
+use crate::lifecycle::Lifecycle;
 use crate::rate_limit::RateLimiter;
 
 /// The header the published Independent Publisher connector sends the key in.
@@ -79,6 +80,12 @@ impl Connection {
     /// limiter (`429`, or `503` when its Redis is unreachable and it fails closed). The
     /// admission is left in the request for the `X-RateLimit-*` headers.
     pub async fn open(req: &HttpRequest) -> Result<Connection, ApiError> {
+        if req
+            .app_data::<web::Data<Lifecycle>>()
+            .is_some_and(|lifecycle| lifecycle.is_draining())
+        {
+            return Err(ApiError::Draining);
+        }
         let connection = Connection::from_headers(req.headers())?;
         tracing::Span::current().record("connection", tracing::field::display(connection.id));
         if let Some(limiter) = req.app_data::<web::Data<RateLimiter>>() {

@@ -76,6 +76,15 @@ pub enum ApiError {
         /// Time until the next call is allowed.
         wait: Duration,
     },
+    /// More upstream calls are in flight than `MAX_CONCURRENT_UPSTREAM` allows.
+    #[error("too many upstream calls in flight")]
+    Busy,
+    /// The service is shutting down and takes no new calls.
+    #[error("the service is shutting down")]
+    Draining,
+    /// The request body arrived too slowly.
+    #[error("the request body arrived too slowly")]
+    SlowBody,
     /// The limiter's Redis cannot be reached and the limiter fails closed.
     #[error("the rate limiter's Redis is unreachable")]
     LimiterUnavailable,
@@ -125,6 +134,13 @@ impl ApiError {
                  and try again.",
                 rate_limit::whole_seconds(*wait)
             ),
+            ApiError::Busy => "The service is handling as many OpenRouter calls as it is allowed \
+                to at once. Try again in a moment."
+                .to_owned(),
+            ApiError::Draining => "The service is restarting and takes no new calls. Try again \
+                in a moment."
+                .to_owned(),
+            ApiError::SlowBody => "The request body arrived too slowly. Send it again.".to_owned(),
             ApiError::LimiterUnavailable => "The service cannot check this connection's rate \
                 limit right now (its Redis is unreachable). Try again in a moment."
                 .to_owned(),
@@ -157,6 +173,9 @@ impl ApiError {
             | ApiError::NotFound
             | ApiError::MethodNotAllowed { .. }
             | ApiError::UpstreamTimeout(_)
+            | ApiError::Busy
+            | ApiError::Draining
+            | ApiError::SlowBody
             | ApiError::LimiterUnavailable => None,
         }
     }
@@ -185,7 +204,10 @@ impl ResponseError for ApiError {
             ApiError::UpstreamFailed { .. } => StatusCode::BAD_GATEWAY,
             ApiError::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::LimiterUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::LimiterUnavailable | ApiError::Busy | ApiError::Draining => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::SlowBody => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -217,7 +239,7 @@ impl ResponseError for ApiError {
                 response.insert_header((rate_limit::headers::REMAINING, 0));
                 response.insert_header((rate_limit::headers::RESET, seconds));
             }
-            ApiError::LimiterUnavailable => {
+            ApiError::LimiterUnavailable | ApiError::Busy | ApiError::Draining => {
                 response.insert_header((header::RETRY_AFTER, 1));
             }
             ApiError::InvalidInput { .. }
@@ -225,7 +247,8 @@ impl ResponseError for ApiError {
             | ApiError::NotFound
             | ApiError::Upstream { .. }
             | ApiError::UpstreamFailed { .. }
-            | ApiError::UpstreamTimeout(_) => {}
+            | ApiError::UpstreamTimeout(_)
+            | ApiError::SlowBody => {}
         }
         response.json(self.body())
     }

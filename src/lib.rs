@@ -12,6 +12,8 @@ pub mod connection;
 pub mod connector;
 pub mod domain;
 pub mod error;
+pub mod lifecycle;
+pub mod metrics;
 pub mod openapi;
 pub mod openrouter;
 pub mod rate_limit;

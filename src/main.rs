@@ -27,7 +27,7 @@ async fn main() -> std::process::ExitCode {
     let result = match Application::build(&settings).await {
         Ok(app) => {
             tracing::info!(address = %app.address(), "serving");
-            app.run_until_stopped().await
+            app.run_until_signalled().await
         }
         Err(error) => Err(error),
     };

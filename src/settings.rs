@@ -70,6 +70,26 @@ pub struct Settings {
     #[arg(long, env = "MAX_BODY_BYTES", value_name = "MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Upstream calls allowed in flight at once; beyond them a call waits up to a second for a
+    /// slot, then gets `503`.
+    #[arg(
+        long,
+        env = "MAX_CONCURRENT_UPSTREAM",
+        value_name = "MAX_CONCURRENT_UPSTREAM",
+        default_value_t = 1024
+    )]
+    pub max_concurrent_upstream: usize,
+
+    /// Seconds Get Generation keeps asking while OpenRouter answers `404` (it writes a
+    /// generation's record a few seconds after the generation); 0 passes the first `404` on.
+    #[arg(
+        long,
+        env = "GENERATION_WAIT_SECS",
+        value_name = "GENERATION_WAIT_SECS",
+        default_value_t = 3
+    )]
+    pub generation_wait_secs: u64,
+
     /// The largest request body of the OpenRouter-compatible pass-through (`/api/v1/*`), in
     /// bytes, for images and files.
     #[arg(
@@ -144,6 +164,16 @@ pub struct Settings {
     /// Worker threads serving requests; default: one per CPU core.
     #[arg(long, env = "WORKERS", value_name = "WORKERS")]
     pub workers: Option<usize>,
+
+    /// Seconds that calls in flight get to finish after SIGTERM or SIGINT, before the process
+    /// exits.
+    #[arg(
+        long,
+        env = "SHUTDOWN_GRACE_SECS",
+        value_name = "SHUTDOWN_GRACE_SECS",
+        default_value_t = 30
+    )]
+    pub shutdown_grace_secs: u64,
 
     /// Log line format.
     #[arg(

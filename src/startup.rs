@@ -1,6 +1,7 @@
 //! Builds the shared state and the App, binds the listener (port 0 in tests) and runs.
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -9,6 +10,8 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::actions::{self, input::BodyLimit};
+use crate::lifecycle::{self, Lifecycle};
+use crate::metrics::{self, Metrics};
 use crate::openapi;
 use crate::openrouter::OpenRouterClient;
 use crate::rate_limit::{self, InProcessStore, RateLimiter, RedisStore, Store};
@@ -19,6 +22,7 @@ use crate::settings::Settings;
 pub struct Application {
     address: SocketAddr,
     server: Server,
+    lifecycle: Arc<Lifecycle>,
 }
 
 impl Application {
@@ -34,14 +38,21 @@ impl Application {
             tokio::spawn(sweep_idle_connections(store.clone()));
         }
         let document = openapi::document();
+        let metrics = web::Data::new(Metrics::default());
+        let lifecycle = web::Data::new(Lifecycle::default());
+        let app_lifecycle = lifecycle.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(rate_limit::add_headers))
+                .wrap(from_fn(metrics::measure))
                 .wrap(from_fn(request_id::assign))
+                .app_data(metrics.clone())
+                .app_data(app_lifecycle.clone())
                 .app_data(client.clone())
                 .app_data(limiter.clone())
                 .app_data(limit.clone())
                 .configure(actions::configure)
+                .route("/metrics", web::get().to(metrics::serve))
                 .service(
                     SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", document.clone()),
                 )
@@ -55,6 +66,9 @@ impl Application {
                 )
                 .default_service(web::to(actions::not_found))
         })
+        .disable_signals()
+        .shutdown_timeout(settings.shutdown_grace_secs)
+        .client_request_timeout(Duration::from_secs(10))
         .listen(listener)?;
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
@@ -62,6 +76,7 @@ impl Application {
         Ok(Application {
             address,
             server: server.run(),
+            lifecycle: lifecycle.into_inner(),
         })
     }
 
@@ -70,8 +85,22 @@ impl Application {
         self.address
     }
 
-    /// Serves until the server is stopped.
+    /// Serves until the server is stopped (tests drop it; nothing listens for signals).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// Serves until SIGTERM or SIGINT, then drains: readiness and new calls answer `503`,
+    /// calls in flight finish within `SHUTDOWN_GRACE_SECS`, and the process may exit 0.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let lifecycle = self.lifecycle.clone();
+        tokio::spawn(async move {
+            lifecycle::shutdown_signal().await;
+            tracing::info!("shutdown signal received; draining");
+            lifecycle.start_draining();
+            handle.stop(true).await;
+        });
         self.server.await
     }
 }

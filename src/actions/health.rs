@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::lifecycle::Lifecycle;
 use crate::rate_limit::RateLimiter;
 
 /// The service's state.
@@ -24,14 +25,22 @@ pub async fn live() -> HttpResponse {
 
 /// Readiness
 ///
-/// Answers `200` when the service can take calls, `503` while a configured Redis is unreachable
-/// and the rate limiter fails closed.
+/// Answers `200` when the service can take calls; `503` while it drains for shutdown, or while a
+/// configured Redis is unreachable and the rate limiter fails closed.
 #[utoipa::path(get, path = "/health/ready", operation_id = "Ready", tag = "Service",
     responses(
         (status = 200, description = "The service takes calls.", body = Health),
         (status = 503, description = "The service cannot take calls now.", body = Health),
     ))]
-pub async fn ready(limiter: web::Data<RateLimiter>) -> HttpResponse {
+pub async fn ready(
+    limiter: web::Data<RateLimiter>,
+    lifecycle: web::Data<Lifecycle>,
+) -> HttpResponse {
+    if lifecycle.is_draining() {
+        return HttpResponse::ServiceUnavailable().json(Health {
+            status: "draining: the service is shutting down",
+        });
+    }
     if limiter.is_ready().await {
         HttpResponse::Ok().json(Health { status: "ok" })
     } else {

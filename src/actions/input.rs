@@ -26,6 +26,9 @@ pub trait ActionInput: Sized {
     fn parse(req: &HttpRequest, body: Bytes) -> Result<Self, ApiError>;
 }
 
+/// How long a request body may take to arrive.
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The largest body a connector action accepts, set from `MAX_BODY_BYTES`.
 #[derive(Clone, Copy, Debug)]
 pub struct BodyLimit(pub usize);
@@ -92,7 +95,11 @@ async fn read_body(
         return Err(ApiError::PayloadTooLarge { limit });
     }
     let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
+    let deadline = tokio::time::Instant::now() + BODY_READ_TIMEOUT;
+    while let Some(chunk) = tokio::time::timeout_at(deadline, payload.next())
+        .await
+        .map_err(|_| ApiError::SlowBody)?
+    {
         let chunk = chunk.map_err(|_| ApiError::InvalidInput {
             field: None,
             message: "The request body could not be read completely.".to_owned(),

@@ -1,7 +1,8 @@
 //! `OpenRouterClient`: the one place that knows OpenRouter's URLs, headers, the Bearer scheme and
 //! timeouts. One pooled `reqwest::Client` serves the whole process.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
@@ -23,6 +24,8 @@ pub struct OpenRouterClient {
     pub(super) base: Url,
     pub(super) attribution: HeaderMap,
     pub(super) timeout: Duration,
+    pub(super) permits: Arc<tokio::sync::Semaphore>,
+    pub(super) generation_wait: Duration,
 }
 
 /// What came back from upstream, before it is read as JSON.
@@ -34,6 +37,15 @@ pub struct Upstream {
     pub headers: HeaderMap,
     /// Upstream's whole body.
     pub body: Bytes,
+}
+
+/// Why an attempt failed before an answer was read.
+#[derive(Debug)]
+pub(super) enum Failure {
+    /// The transport failed: connecting, sending, or reading the answer.
+    Transport(reqwest::Error),
+    /// The attempt was refused without a retry making sense.
+    Refused(ApiError),
 }
 
 /// Who is calling, and under which request id.
@@ -73,6 +85,10 @@ impl OpenRouterClient {
             base,
             attribution,
             timeout: settings.upstream_timeout(),
+            permits: Arc::new(tokio::sync::Semaphore::new(
+                settings.max_concurrent_upstream,
+            )),
+            generation_wait: Duration::from_secs(settings.generation_wait_secs),
         })
     }
 
@@ -89,46 +105,41 @@ impl OpenRouterClient {
         url
     }
 
-    /// Sends one call and reads the whole answer. Transport failures become `502`, a missed
-    /// deadline `504`; the status is left for [`crate::openrouter::interpret`].
-    pub async fn send(
+    /// One attempt: sends the call and reads the whole answer, within `deadline`.
+    pub(super) async fn attempt(
         &self,
         caller: Caller<'_>,
         method: Method,
         url: Url,
         body: Option<&Value>,
-    ) -> Result<Upstream, ApiError> {
+        deadline: Instant,
+    ) -> Result<Upstream, Failure> {
+        let left = deadline.saturating_duration_since(Instant::now());
         let mut request = self
             .http
             .request(method, url)
-            .timeout(self.timeout)
+            .timeout(left.max(Duration::from_millis(1)))
             .headers(self.attribution.clone())
             .header(ACCEPT, "application/json")
-            .header(X_REQUEST_ID.as_str(), caller.request_id.as_str());
-        request = request.header(AUTHORIZATION, bearer(caller.key)?);
+            .header(X_REQUEST_ID.as_str(), caller.request_id.as_str())
+            .header(AUTHORIZATION, bearer(caller.key).map_err(Failure::Refused)?);
         if let Some(body) = body {
             request = request.json(body);
         }
-        let started = std::time::Instant::now();
-        let mut response = request
-            .send()
-            .await
-            .map_err(|error| self.transport(error))?;
+        let started = Instant::now();
+        let mut response = request.send().await.map_err(Failure::Transport)?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
         let mut body = BytesMut::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|error| self.transport(error))?
-        {
+        while let Some(chunk) = response.chunk().await.map_err(Failure::Transport)? {
             if body.len() + chunk.len() > MAX_UPSTREAM_BODY_BYTES {
-                return Err(ApiError::upstream_failed(format!(
+                return Err(Failure::Refused(ApiError::upstream_failed(format!(
                     "OpenRouter sent an answer larger than {MAX_UPSTREAM_BODY_BYTES} bytes."
-                )));
+                ))));
             }
             body.extend_from_slice(&chunk);
         }
+        crate::metrics::upstream_answered(status.as_u16(), started.elapsed());
         tracing::debug!(
             upstream_status = status.as_u16(),
             upstream_ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -141,6 +152,7 @@ impl OpenRouterClient {
         })
     }
 
+    /// The contract's error for a transport failure: `504` past the deadline, else `502`.
     pub(super) fn transport(&self, error: reqwest::Error) -> ApiError {
         if error.is_timeout() {
             return ApiError::UpstreamTimeout(self.timeout);

@@ -4,6 +4,8 @@
 mod answer;
 mod client;
 mod resources;
+mod retry;
 
 pub use answer::{interpret, is_route_missing};
 pub use client::{Caller, MAX_UPSTREAM_BODY_BYTES, OpenRouterClient, Upstream};
+pub use retry::Retry;

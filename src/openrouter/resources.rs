@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::client::{Caller, OpenRouterClient};
-use super::{interpret, is_route_missing};
+use super::{Retry, interpret, is_route_missing};
 use crate::error::ApiError;
 
 impl OpenRouterClient {
@@ -15,7 +15,10 @@ impl OpenRouterClient {
         body: &Value,
     ) -> Result<Value, ApiError> {
         let url = self.url(&["chat", "completions"], &[]);
-        interpret(self.send(caller, Method::POST, url, Some(body)).await?)
+        interpret(
+            self.send(caller, Method::POST, url, Some(body), Retry::OnlyIfRefused)
+                .await?,
+        )
     }
 
     /// `POST /completions`. When that legacy route is gone (a bare `404` or `405`, so no model
@@ -23,7 +26,9 @@ impl OpenRouterClient {
     /// message; the answer's choices then carry `message.content` instead of `text`.
     pub async fn completion(&self, caller: Caller<'_>, body: &Value) -> Result<Value, ApiError> {
         let url = self.url(&["completions"], &[]);
-        let answer = self.send(caller, Method::POST, url, Some(body)).await?;
+        let answer = self
+            .send(caller, Method::POST, url, Some(body), Retry::OnlyIfRefused)
+            .await?;
         if !is_route_missing(&answer) {
             return interpret(answer);
         }
@@ -49,7 +54,10 @@ impl OpenRouterClient {
         query: &[(&str, &str)],
     ) -> Result<Value, ApiError> {
         let url = self.url(&["models"], query);
-        interpret(self.send(caller, Method::GET, url, None).await?)
+        interpret(
+            self.send(caller, Method::GET, url, None, Retry::Idempotent)
+                .await?,
+        )
     }
 
     /// `GET /models/{author}/{slug}/endpoints`, both segments percent-encoded.
@@ -60,18 +68,25 @@ impl OpenRouterClient {
         slug: &str,
     ) -> Result<Value, ApiError> {
         let url = self.url(&["models", author, slug, "endpoints"], &[]);
-        interpret(self.send(caller, Method::GET, url, None).await?)
+        interpret(
+            self.send(caller, Method::GET, url, None, Retry::Idempotent)
+                .await?,
+        )
     }
 
     /// `GET /credits`.
     pub async fn credits(&self, caller: Caller<'_>) -> Result<Value, ApiError> {
         let url = self.url(&["credits"], &[]);
-        interpret(self.send(caller, Method::GET, url, None).await?)
+        interpret(
+            self.send(caller, Method::GET, url, None, Retry::Idempotent)
+                .await?,
+        )
     }
 
-    /// `GET /generation?id=`.
+    /// `GET /generation?id=`, waiting a few seconds for a record not written yet.
     pub async fn generation(&self, caller: Caller<'_>, id: &str) -> Result<Value, ApiError> {
         let url = self.url(&["generation"], &[("id", id)]);
-        interpret(self.send(caller, Method::GET, url, None).await?)
+        let policy = Retry::IdempotentWaitingForRecord;
+        interpret(self.send(caller, Method::GET, url, None, policy).await?)
     }
 }

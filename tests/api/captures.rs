@@ -8,7 +8,7 @@ use openrouter_connector::simulator::Reply;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, capture, captures_dir, read, spawn_app};
+use crate::helpers::{TestApp, capture, captures_dir, read, spawn_app_with};
 
 /// What went wrong across a whole table of captures, reported together.
 #[derive(Default)]
@@ -253,18 +253,20 @@ const GENERATION: GetAction = GetAction {
 
 /// Serves `body` for the action with `status`, calls the action, and returns the answer.
 async fn serve_get(app: &TestApp, action: &GetAction, status: u16, body: Vec<u8>) -> Answer {
-    app.sim.enqueue(
-        "GET",
-        action.upstream,
-        Reply::raw(status, "application/json", body),
-    );
+    let reply = Reply::raw(status, "application/json", body);
+    if matches!(status, 502 | 503) {
+        // Idempotent GETs retry these: the answer must hold on every attempt.
+        app.enqueue_every_attempt("GET", action.upstream, reply);
+    } else {
+        app.sim.enqueue("GET", action.upstream, reply);
+    }
     answer(app.get(action.path).await).await
 }
 
 /// Serves each success capture and checks the flat answer holds every non-null member of what
 /// the contract says comes out (`data` for ListModels, `data`'s content for the others).
 async fn check_get_successes(action: &GetAction, extra: &[(&str, Vec<u8>)]) -> Findings {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
     let mut findings = Findings::default();
     let mut cases: Vec<(String, Vec<u8>)> = files("spec-examples", action.spec_prefix, ".json")
         .into_iter()
@@ -366,7 +368,7 @@ async fn every_generation_capture_comes_out_unwrapped_with_every_upstream_field(
 #[tokio::test]
 async fn every_spec_error_example_of_the_get_actions_keeps_its_status_and_message_or_is_a_502() {
     // Arrange
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
     let mut findings = Findings::default();
 
     for action in [&MODELS, &ENDPOINTS, &CREDITS, &GENERATION] {
@@ -504,7 +506,7 @@ fn check_usage(findings: &mut Findings, file: &str, upstream: &Value, flat: &Val
 #[tokio::test]
 async fn every_chat_completion_capture_comes_out_flat() {
     // Arrange
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
     let mut findings = Findings::default();
     let mut cases = files("chat-completions", "nonstream_", ".response.json");
     cases.push("spec-examples/chat_completions.200.json.default.json".to_owned());
@@ -526,7 +528,7 @@ async fn every_chat_completion_capture_comes_out_flat() {
 #[tokio::test]
 async fn a_tool_call_capture_gives_flat_tool_calls_and_empty_content() {
     // Arrange
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
     let file = "chat-completions/nonstream_tool-calls_mistral.response.json";
 
     // Act
@@ -555,7 +557,7 @@ async fn a_tool_call_capture_gives_flat_tool_calls_and_empty_content() {
 #[tokio::test]
 async fn a_reasoning_capture_lifts_cached_and_reasoning_tokens() {
     // Arrange
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
     let file = "chat-completions/nonstream_models-fallback_provider-only_xai.response.json";
 
     // Act
@@ -574,7 +576,7 @@ async fn a_reasoning_capture_lifts_cached_and_reasoning_tokens() {
 #[tokio::test]
 async fn the_padded_legacy_completion_capture_is_read_byte_exact() {
     // Arrange
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
     let file = "completions/nonstream_llama-3.1-405b_google.response.raw.txt";
     let bytes = capture(file);
     assert!(bytes.starts_with(b"\n"), "the capture keeps its padding");
@@ -635,7 +637,7 @@ fn chat_error_captures() -> Vec<String> {
 #[tokio::test]
 async fn every_chat_error_capture_keeps_its_status_message_and_metadata_or_is_a_502() {
     // Arrange
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
     let mut findings = Findings::default();
     let cases = chat_error_captures();
     assert!(cases.len() >= 20, "{cases:#?}");
@@ -664,7 +666,7 @@ async fn every_chat_error_capture_keeps_its_status_message_and_metadata_or_is_a_
 #[tokio::test]
 async fn the_guardrail_capture_keeps_the_matched_patterns() {
     // Arrange
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
     let file = "spec-examples/chat_completions.403.json.guardrail-blocked.json";
 
     // Act
@@ -685,7 +687,7 @@ async fn the_guardrail_capture_keeps_the_matched_patterns() {
 #[tokio::test]
 async fn a_real_429_capture_gets_retry_after_from_its_metadata() {
     // Arrange
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
     let file = "errors/429_provider-returned-error_venice_retry-after.json";
 
     // Act

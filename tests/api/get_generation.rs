@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::helpers::{
     KEY, TestApp, assert_error, assert_no_nulls, capture, capture_json, read, spawn_app,
+    spawn_app_with,
 };
 
 const PATH: &str = "/connector/v1/generation";
@@ -185,7 +186,7 @@ async fn an_upstream_401_is_passed_through() {
 #[tokio::test]
 async fn a_generation_not_found_yet_is_a_404_with_upstreams_message_and_metadata() {
     // Arrange
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
     app.sim.enqueue(
         "GET",
         "/generation",
@@ -268,7 +269,7 @@ async fn an_upstream_500_or_503_is_a_502_carrying_upstreams_message() {
     // Arrange
     let app = spawn_app().await;
     for upstream_status in [500, 503] {
-        app.sim.enqueue(
+        app.enqueue_every_attempt(
             "GET",
             "/generation",
             Reply::error(upstream_status, "Service temporarily unavailable"),
@@ -290,7 +291,7 @@ async fn an_upstream_500_or_503_is_a_502_carrying_upstreams_message() {
 async fn an_upstream_body_that_is_not_json_is_a_502() {
     // Arrange
     let app = spawn_app().await;
-    app.sim.enqueue(
+    app.enqueue_every_attempt(
         "GET",
         "/generation",
         Reply::raw(502, "text/html", "<html>502 Bad Gateway</html>"),

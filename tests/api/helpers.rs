@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use openrouter_connector::settings::{LogFormat, Settings};
-use openrouter_connector::simulator::{RecordedRequest, Simulator};
+use openrouter_connector::simulator::{RecordedRequest, Reply, Simulator};
 use openrouter_connector::startup::Application;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -67,6 +67,14 @@ impl TestApp {
             .send()
             .await
             .expect("the service answers")
+    }
+
+    /// Queues `reply` for the first attempt and for each retry an idempotent GET may make, so
+    /// the caller sees it whatever the retry policy.
+    pub fn enqueue_every_attempt(&self, method: &str, path: &str, reply: Reply) {
+        for _ in 0..3 {
+            self.sim.enqueue(method, path, reply.clone());
+        }
     }
 
     /// The one request upstream received; fails when there was not exactly one.

@@ -301,7 +301,7 @@ async fn an_upstream_500_or_503_is_a_502_carrying_upstreams_message() {
     // Arrange
     let app = spawn_app().await;
     for upstream_status in [500, 503] {
-        app.sim.enqueue(
+        app.enqueue_every_attempt(
             "GET",
             "/models",
             Reply::error(upstream_status, "Upstream is overloaded"),

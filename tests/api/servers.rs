@@ -178,15 +178,30 @@ pub struct ServiceProcess {
 impl ServiceProcess {
     /// Starts the `openrouter-connector` binary with these environment variables.
     pub fn start(env: &[(&str, String)]) -> ServiceProcess {
+        ServiceProcess::start_logging_to(env, None)
+    }
+
+    /// Starts it with its standard output and error written to `log`.
+    pub fn start_logging_to(
+        env: &[(&str, String)],
+        log: Option<&std::path::Path>,
+    ) -> ServiceProcess {
         let port = free_port();
+        let (stdout, stderr) = match log {
+            Some(path) => {
+                let file = std::fs::File::create(path).unwrap();
+                (Stdio::from(file.try_clone().unwrap()), Stdio::from(file))
+            }
+            None => (Stdio::null(), Stdio::inherit()),
+        };
         let child = Command::new(env!("CARGO_BIN_EXE_openrouter-connector"))
             .env_clear()
             .env("BIND", format!("127.0.0.1:{port}"))
             .env("WORKERS", "1")
             .env("RUST_LOG", "warn")
             .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stdout(stdout)
+            .stderr(stderr)
             .spawn()
             .expect("the service starts");
         assert!(
@@ -194,6 +209,29 @@ impl ServiceProcess {
             "the service did not listen"
         );
         ServiceProcess { port, child }
+    }
+}
+
+impl ServiceProcess {
+    /// Sends SIGTERM, as an orchestrator does.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit, up to `within`; `None` when it did not.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 }
 
