@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use openrouter_connector::settings::{Command, Settings};
-use openrouter_connector::{openapi, startup::Application, telemetry};
+use openrouter_connector::{connector, openapi, startup::Application, telemetry};
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
@@ -15,6 +15,15 @@ async fn main() -> std::process::ExitCode {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("could not write {}: {error}", path.display());
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
+    if let Some(Command::WriteConnector { public_url, dir }) = &settings.command {
+        return match connector::write_folder(dir, public_url.as_deref()) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("could not write {}: {error}", dir.display());
                 std::process::ExitCode::FAILURE
             }
         };

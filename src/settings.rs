@@ -208,6 +208,17 @@ pub enum Command {
         #[arg(default_value = "openapi/openapi.json")]
         path: PathBuf,
     },
+    /// Write the Power Platform connector folder (apiDefinition.swagger.json, apiProperties.json,
+    /// settings.json, icon.png, readme.md) for a deployment and exit.
+    WriteConnector {
+        /// The deployment's public URL, e.g. `https://connector.example.com`; without it the
+        /// placeholder host `openrouter-connector.example.com` is written.
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+        /// The folder to write.
+        #[arg(default_value = "connector")]
+        dir: PathBuf,
+    },
 }
 
 impl Settings {

@@ -10,6 +10,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::actions::{self, input::BodyLimit};
+use crate::connector;
 use crate::lifecycle::{self, Lifecycle};
 use crate::metrics::{self, Metrics};
 use crate::openapi;
@@ -37,6 +38,9 @@ impl Application {
         if let Some(store) = limiter.in_process() {
             tokio::spawn(sweep_idle_connections(store.clone()));
         }
+        let connector_files = web::Data::new(connector::ConnectorFiles::new(
+            settings.public_base_url.as_deref(),
+        ));
         let document = openapi::document();
         let metrics = web::Data::new(Metrics::default());
         let lifecycle = web::Data::new(Lifecycle::default());
@@ -52,6 +56,8 @@ impl Application {
                 .app_data(limiter.clone())
                 .app_data(limit.clone())
                 .configure(actions::configure)
+                .app_data(connector_files.clone())
+                .configure(connector::configure)
                 .route("/metrics", web::get().to(metrics::serve))
                 .service(
                     SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", document.clone()),

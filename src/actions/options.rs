@@ -79,7 +79,7 @@ pub struct GenerationOptions {
     pub reasoning: Option<Reasoning>,
     /// Any other OpenRouter parameter, merged into the upstream request as is. A named field
     /// wins over the same key here.
-    #[serde(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub extra: Option<Map<String, Value>>,
 }
@@ -391,7 +391,8 @@ impl GenerationOptions {
                 body.insert(name.clone(), value.clone());
             }
         }
-        if let Ok(Value::Object(named)) = serde_json::to_value(self) {
+        if let Ok(Value::Object(mut named)) = serde_json::to_value(self) {
+            named.remove("extra");
             body.extend(named);
         }
     }

@@ -1,1 +1,233 @@
-//! The Power Platform custom connector: Swagger 2.0 generated from the OpenAPI document.
+//! The Power Platform custom connector: Swagger 2.0 generated from the OpenAPI document, with
+//! the `x-ms-*` extensions of one table, plus `apiProperties.json`, `settings.json`, the icon
+//! and the readme. Served at `/connector/…` and written to `connector/` by `write-connector`.
+//!
+//! `openapi::document()` (OpenAPI 3.1) → [`swagger2`] (a generic 3.1 → 2.0 converter) →
+//! [`platform`] (the connector's operations, inlined, with [`extensions::EXTENSIONS`]) →
+//! [`Deployment::apply`] (host, scheme, base path). [`lint`] checks the result.
+
+pub mod deployment;
+pub mod extensions;
+pub mod lint;
+pub mod platform;
+pub mod properties;
+pub mod readme;
+pub mod schema;
+pub mod serve;
+pub mod swagger2;
+
+use std::io;
+use std::path::Path;
+
+use serde_json::Value;
+
+pub use deployment::Deployment;
+pub use serve::{ConnectorFiles, api_definition, api_properties, configure};
+
+/// The host of the committed definition, replaced by the real one when served or written
+/// with `--public-url`.
+pub const PLACEHOLDER_HOST: &str = "openrouter-connector.example.com";
+
+/// The icon: 230 × 230 px, on the brand colour.
+pub const ICON: &[u8] = include_bytes!("icon.png");
+
+/// The Swagger 2.0 definition with the placeholder host.
+pub fn definition() -> Value {
+    // The utoipa document is plain data with string keys: turning it into JSON cannot fail.
+    let openapi = serde_json::to_value(crate::openapi::document()).unwrap_or(Value::Null);
+    platform::definition(&openapi, &extensions::EXTENSIONS)
+}
+
+/// The definition for `deployment`, as pretty JSON with a final newline.
+pub fn definition_json(deployment: &Deployment) -> String {
+    let mut definition = definition();
+    deployment.apply(&mut definition);
+    pretty(&definition)
+}
+
+/// `apiProperties.json` as written.
+pub fn api_properties_json() -> String {
+    pretty(&properties::api_properties())
+}
+
+/// `settings.json` as written.
+pub fn settings_json() -> String {
+    pretty(&properties::settings())
+}
+
+/// The files of the connector folder for the deployment at `public_url` (the placeholder
+/// host when none), by name.
+pub fn files(public_url: Option<&str>) -> io::Result<Vec<(&'static str, Vec<u8>)>> {
+    let deployment = match public_url {
+        Some(url) => Deployment::from_url(url)
+            .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?,
+        None => Deployment::placeholder(),
+    };
+    let mut definition = definition();
+    deployment.apply(&mut definition);
+    Ok(vec![
+        (
+            "apiDefinition.swagger.json",
+            pretty(&definition).into_bytes(),
+        ),
+        ("apiProperties.json", api_properties_json().into_bytes()),
+        ("settings.json", settings_json().into_bytes()),
+        (
+            "readme.md",
+            readme::readme(&definition, &deployment).into_bytes(),
+        ),
+        ("icon.png", ICON.to_vec()),
+    ])
+}
+
+/// Writes `apiDefinition.swagger.json`, `apiProperties.json`, `settings.json`, `readme.md`
+/// and `icon.png` into `dir` (created if missing), for the deployment at `public_url`.
+pub fn write_folder(dir: &Path, public_url: Option<&str>) -> io::Result<()> {
+    let files = files(public_url)?;
+    std::fs::create_dir_all(dir)?;
+    for (name, bytes) in files {
+        std::fs::write(dir.join(name), bytes)?;
+    }
+    Ok(())
+}
+
+/// Pretty JSON with a final newline, the form of every committed JSON file.
+fn pretty(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use extensions::{Side, Visibility};
+
+    #[test]
+    fn the_generated_definition_passes_the_lint() {
+        let problems = lint::lint(&definition());
+        let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert!(problems.is_empty(), "{}", listed.join("\n"));
+    }
+
+    /// Every (operationId, side, path) of the definition; definitions count for every operation.
+    fn fields(definition: &Value) -> Vec<(String, Side, String)> {
+        fn walk(
+            schema: &Value,
+            id: &str,
+            side: Side,
+            prefix: &str,
+            out: &mut Vec<(String, Side, String)>,
+        ) {
+            walk_items(schema, id, side, prefix, out);
+            for (name, field) in schema["properties"].as_object().into_iter().flatten() {
+                let path = if prefix.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{prefix}.{name}")
+                };
+                out.push((id.to_owned(), side, path.clone()));
+                walk(field, id, side, &path, out);
+            }
+        }
+        fn walk_items(
+            schema: &Value,
+            id: &str,
+            side: Side,
+            prefix: &str,
+            out: &mut Vec<(String, Side, String)>,
+        ) {
+            if let Some(items) = schema.get("items") {
+                walk(items, id, side, prefix, out);
+            }
+        }
+        let mut out = Vec::new();
+        for item in definition["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                let id = operation["operationId"].as_str().unwrap();
+                for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                    if parameter["in"] == "body" {
+                        out.push((id.to_owned(), Side::Input, "body".to_owned()));
+                        walk(&parameter["schema"], id, Side::Input, "", &mut out);
+                    } else {
+                        out.push((
+                            id.to_owned(),
+                            Side::Input,
+                            parameter["name"].as_str().unwrap().to_owned(),
+                        ));
+                    }
+                }
+                for response in operation["responses"].as_object().unwrap().values() {
+                    walk(&response["schema"], id, Side::Output, "", &mut out);
+                }
+            }
+        }
+        for schema in definition["definitions"].as_object().unwrap().values() {
+            walk(schema, "", Side::Output, "", &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn every_table_entry_names_a_field_that_exists() {
+        let fields = fields(&definition());
+        let mut stale = Vec::new();
+        for entry in extensions::EXTENSIONS.fields {
+            let operations: Vec<&str> = if entry.operations.is_empty() {
+                vec![""]
+            } else {
+                entry.operations.to_vec()
+            };
+            for operation in operations {
+                let found = fields.iter().any(|(id, side, path)| {
+                    (id == operation || operation.is_empty())
+                        && *side == entry.side
+                        && path == entry.path
+                });
+                if !found {
+                    stale.push(format!("{operation} {:?} {}", entry.side, entry.path));
+                }
+            }
+        }
+        assert!(
+            stale.is_empty(),
+            "table entries without a field: {stale:#?}"
+        );
+    }
+
+    #[test]
+    fn an_added_parameter_reaches_each_of_its_operations_in_one_entry() {
+        let mut table = extensions::EXTENSIONS;
+        table.added_parameters = &[extensions::AddedParameter {
+            operations: &["Completion", "ChatCompletion"],
+            name: "Prefer",
+            location: "header",
+            summary: "Prefer",
+            description: "Asks for the asynchronous pattern.",
+            default: "respond-async",
+            required: true,
+            visibility: Visibility::Internal,
+        }];
+        let openapi = serde_json::to_value(crate::openapi::document()).unwrap();
+        let definition = platform::definition(&openapi, &table);
+        for path in [
+            "/connector/v1/completions",
+            "/connector/v1/chat/completions",
+        ] {
+            let parameters = definition["paths"][path]["post"]["parameters"]
+                .as_array()
+                .unwrap();
+            let prefer = parameters.iter().find(|p| p["name"] == "Prefer").unwrap();
+            assert_eq!(prefer["x-ms-visibility"], "internal");
+            assert_eq!(prefer["default"], "respond-async");
+        }
+        assert!(lint::lint(&definition).is_empty());
+    }
+
+    #[test]
+    fn a_bad_public_url_is_an_invalid_input_error() {
+        let error = files(Some("ftp://x")).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+    }
+}

@@ -5,6 +5,7 @@
 mod captures;
 mod chat_completion;
 mod completion;
+mod connector;
 mod contract;
 mod deploy;
 mod errors;

@@ -1,0 +1,182 @@
+//! `GET /connector/apiDefinition.swagger.json` and `GET /connector/apiProperties.json`: the
+//! connector files for "Import an OpenAPI from URL", with this deployment's host. No key,
+//! not rate limited.
+
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
+
+use super::deployment::Deployment;
+use crate::error::ApiError;
+
+/// The path of the served definition.
+pub const DEFINITION_PATH: &str = "/connector/apiDefinition.swagger.json";
+/// The path of the served properties.
+pub const PROPERTIES_PATH: &str = "/connector/apiProperties.json";
+
+/// The connector files, built once at start-up, and the public address when configured.
+pub struct ConnectorFiles {
+    definition: Value,
+    properties: String,
+    public: Option<Deployment>,
+}
+
+impl ConnectorFiles {
+    /// The files for a service whose `PUBLIC_BASE_URL` is `public_base_url`. A URL Power
+    /// Platform cannot use (settings have already checked it is http(s) with a host) is
+    /// logged and ignored, and the host is then taken from each request.
+    pub fn new(public_base_url: Option<&str>) -> ConnectorFiles {
+        let public = public_base_url.and_then(|url| {
+            Deployment::from_url(url)
+                .inspect_err(|error| tracing::warn!(%error, "PUBLIC_BASE_URL not used in the connector definition"))
+                .ok()
+        });
+        ConnectorFiles {
+            definition: super::definition(),
+            properties: super::api_properties_json(),
+            public,
+        }
+    }
+
+    /// The definition for the deployment `request` reached, and whether it was taken from
+    /// the request (so the answer varies with its host headers).
+    fn definition_for(&self, request: &HttpRequest) -> Result<(String, bool), ApiError> {
+        let (deployment, from_request) = match &self.public {
+            Some(public) => (public.clone(), false),
+            None => (
+                Deployment::from_request(request).ok_or_else(unusable_host)?,
+                true,
+            ),
+        };
+        let mut definition = self.definition.clone();
+        deployment.apply(&mut definition);
+        Ok((super::pretty(&definition), from_request))
+    }
+}
+
+/// `GET /connector/apiDefinition.swagger.json`: the Swagger 2.0 definition with `host` and
+/// `schemes` of this deployment (`PUBLIC_BASE_URL`, else the request's forwarded or own host).
+pub async fn api_definition(
+    request: HttpRequest,
+    files: web::Data<ConnectorFiles>,
+) -> Result<HttpResponse, ApiError> {
+    let (body, from_request) = files.definition_for(&request)?;
+    let mut response = HttpResponse::Ok();
+    response.content_type(ContentType::json());
+    if from_request {
+        response.insert_header((
+            header::VARY,
+            "Host, X-Forwarded-Host, X-Forwarded-Proto, Forwarded",
+        ));
+    }
+    Ok(response.body(body))
+}
+
+/// `GET /connector/apiProperties.json`: the connector's properties.
+pub async fn api_properties(files: web::Data<ConnectorFiles>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(files.properties.clone())
+}
+
+/// Mounts both files, each answering `405` with `Allow: GET` to another method. The
+/// [`ConnectorFiles`] must be in the app data.
+pub fn configure(config: &mut web::ServiceConfig) {
+    for (path, route) in [
+        (DEFINITION_PATH, web::get().to(api_definition)),
+        (PROPERTIES_PATH, web::get().to(api_properties)),
+    ] {
+        config.service(
+            web::resource(path)
+                .route(route)
+                .default_service(web::to(|| async {
+                    Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow: "GET" })
+                })),
+        );
+    }
+}
+
+fn unusable_host() -> ApiError {
+    ApiError::invalid(
+        "Host",
+        "The host this request came to cannot be a Power Platform connector host (a DNS name or \
+         IPv4 address, with an optional port). Set PUBLIC_BASE_URL on the service, or call it by \
+         its name.",
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use actix_web::{App, test};
+
+    async fn get(
+        files: ConnectorFiles,
+        request: test::TestRequest,
+    ) -> (u16, Value, Option<String>) {
+        let app = test::init_service(
+            App::new()
+                .app_data(web::Data::new(files))
+                .configure(configure),
+        )
+        .await;
+        let response = test::call_service(&app, request.to_request()).await;
+        let status = response.status().as_u16();
+        let vary = response
+            .headers()
+            .get(header::VARY)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body: Value = serde_json::from_slice(&test::read_body(response).await).unwrap();
+        (status, body, vary)
+    }
+
+    #[actix_web::test]
+    async fn the_public_base_url_wins_over_the_request() {
+        let files = ConnectorFiles::new(Some("https://flows.example.com"));
+        let request = test::TestRequest::get()
+            .uri(DEFINITION_PATH)
+            .insert_header(("Host", "internal:8080"));
+        let (status, body, vary) = get(files, request).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["host"], "flows.example.com");
+        assert_eq!(body["schemes"], serde_json::json!(["https"]));
+        assert_eq!(vary, None);
+    }
+
+    #[actix_web::test]
+    async fn without_a_public_base_url_the_forwarded_host_is_used() {
+        let request = test::TestRequest::get()
+            .uri(DEFINITION_PATH)
+            .insert_header(("X-Forwarded-Host", "public.example.com"))
+            .insert_header(("X-Forwarded-Proto", "https"));
+        let (status, body, vary) = get(ConnectorFiles::new(None), request).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["host"], "public.example.com");
+        assert_eq!(body["schemes"], serde_json::json!(["https"]));
+        assert!(vary.unwrap().contains("X-Forwarded-Host"));
+    }
+
+    #[actix_web::test]
+    async fn an_unusable_host_is_a_400_saying_what_to_set() {
+        let request = test::TestRequest::get()
+            .uri(DEFINITION_PATH)
+            .insert_header(("Host", "a b"));
+        let (status, body, _) = get(ConnectorFiles::new(None), request).await;
+        assert_eq!(status, 400);
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("PUBLIC_BASE_URL")
+        );
+    }
+
+    #[actix_web::test]
+    async fn another_method_is_a_405() {
+        let request = test::TestRequest::post().uri(PROPERTIES_PATH);
+        let (status, body, _) = get(ConnectorFiles::new(None), request).await;
+        assert_eq!(status, 405);
+        assert_eq!(body["error"]["code"], 405);
+    }
+}
