@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use openrouter_connector::domain::{ApiKey, ConnectionId};
 use openrouter_connector::rate_limit::{InProcessStore, Quota, RateLimiter, RedisStore, Store};
+use openrouter_connector::redis_connection::SharedRedis;
 
 fn rss_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
@@ -139,10 +140,11 @@ async fn redis_cost(calls: usize) {
         burst: 1_000,
     };
     let url = format!("redis://127.0.0.1:{port}/0");
-    let Ok(store) = RedisStore::new(&url, quota, Duration::from_millis(200)) else {
+    let Ok(redis) = SharedRedis::new(&url, Duration::from_millis(200)) else {
         println!("| over Redis | not measured: bad URL |");
         return;
     };
+    let store = RedisStore::new(std::sync::Arc::new(redis), quota);
     let limiter = RateLimiter::new(Store::Redis(Box::new(store)), quota, false);
     let keys = ids(1_000);
     let _ = limiter.charge(keys[0]).await;

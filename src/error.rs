@@ -82,6 +82,15 @@ pub enum ApiError {
     /// The service is shutting down and takes no new calls.
     #[error("the service is shutting down")]
     Draining,
+    /// The job store (Redis) cannot be reached.
+    #[error("the job store is unreachable")]
+    JobStoreUnavailable,
+    /// No such job, an expired one, or another connection's.
+    #[error("no such job")]
+    JobNotFound,
+    /// The job was still running when the service shut down.
+    #[error("interrupted by shutdown")]
+    Interrupted,
     /// The request body arrived too slowly.
     #[error("the request body arrived too slowly")]
     SlowBody,
@@ -141,6 +150,13 @@ impl ApiError {
                 in a moment."
                 .to_owned(),
             ApiError::SlowBody => "The request body arrived too slowly. Send it again.".to_owned(),
+            ApiError::JobStoreUnavailable => "The service cannot reach the store of long-running \
+                generations (Redis). Try again in a moment."
+                .to_owned(),
+            ApiError::JobNotFound => "There is no such job: its id is wrong, it belongs to \
+                another connection, or its answer expired. Run the action again."
+                .to_owned(),
+            ApiError::Interrupted => "The generation was interrupted by shutdown; retry.".to_owned(),
             ApiError::LimiterUnavailable => "The service cannot check this connection's rate \
                 limit right now (its Redis is unreachable). Try again in a moment."
                 .to_owned(),
@@ -176,6 +192,9 @@ impl ApiError {
             | ApiError::Busy
             | ApiError::Draining
             | ApiError::SlowBody
+            | ApiError::JobStoreUnavailable
+            | ApiError::JobNotFound
+            | ApiError::Interrupted
             | ApiError::LimiterUnavailable => None,
         }
     }
@@ -204,9 +223,12 @@ impl ResponseError for ApiError {
             ApiError::UpstreamFailed { .. } => StatusCode::BAD_GATEWAY,
             ApiError::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::LimiterUnavailable | ApiError::Busy | ApiError::Draining => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::LimiterUnavailable
+            | ApiError::Busy
+            | ApiError::Draining
+            | ApiError::JobStoreUnavailable
+            | ApiError::Interrupted => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::JobNotFound => StatusCode::NOT_FOUND,
             ApiError::SlowBody => StatusCode::REQUEST_TIMEOUT,
         }
     }
@@ -239,7 +261,11 @@ impl ResponseError for ApiError {
                 response.insert_header((rate_limit::headers::REMAINING, 0));
                 response.insert_header((rate_limit::headers::RESET, seconds));
             }
-            ApiError::LimiterUnavailable | ApiError::Busy | ApiError::Draining => {
+            ApiError::LimiterUnavailable
+            | ApiError::Busy
+            | ApiError::Draining
+            | ApiError::JobStoreUnavailable
+            | ApiError::Interrupted => {
                 response.insert_header((header::RETRY_AFTER, 1));
             }
             ApiError::InvalidInput { .. }
@@ -248,6 +274,7 @@ impl ResponseError for ApiError {
             | ApiError::Upstream { .. }
             | ApiError::UpstreamFailed { .. }
             | ApiError::UpstreamTimeout(_)
+            | ApiError::JobNotFound
             | ApiError::SlowBody => {}
         }
         response.json(self.body())

@@ -7,8 +7,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::actions::{
-    chat_completion, completion, get_credits, get_generation, health, list_model_endpoints,
-    list_models,
+    chat_completion, completion, get_credits, get_generation, get_job, health,
+    list_model_endpoints, list_models,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 
@@ -28,6 +28,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         list_model_endpoints::list_model_endpoints,
         get_credits::get_credits,
         get_generation::get_generation,
+        get_job::get_job,
         health::live,
         health::ready,
     ),

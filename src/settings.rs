@@ -165,6 +165,34 @@ pub struct Settings {
     #[arg(long, env = "WORKERS", value_name = "WORKERS")]
     pub workers: Option<usize>,
 
+    /// Seconds a Completion or Chat Completion sent with `Prefer: respond-async` may take before
+    /// the caller gets `202 Accepted` and a job to poll (under Copilot Studio's 100 s).
+    #[arg(
+        long,
+        env = "ASYNC_AFTER_SECS",
+        value_name = "ASYNC_AFTER_SECS",
+        default_value_t = 90
+    )]
+    pub async_after_secs: u64,
+
+    /// Seconds an asynchronous generation may run in all.
+    #[arg(
+        long,
+        env = "JOB_TIMEOUT_SECS",
+        value_name = "JOB_TIMEOUT_SECS",
+        default_value_t = 900
+    )]
+    pub job_timeout_secs: u64,
+
+    /// Seconds a finished job's answer is kept for polling.
+    #[arg(
+        long,
+        env = "JOB_TTL_SECS",
+        value_name = "JOB_TTL_SECS",
+        default_value_t = 3600
+    )]
+    pub job_ttl_secs: u64,
+
     /// Seconds that calls in flight get to finish after SIGTERM or SIGINT, before the process
     /// exits.
     #[arg(

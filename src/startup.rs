@@ -11,11 +11,13 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::actions::{self, input::BodyLimit};
 use crate::connector;
+use crate::jobs::{JobStore, Jobs};
 use crate::lifecycle::{self, Lifecycle};
 use crate::metrics::{self, Metrics};
 use crate::openapi;
 use crate::openrouter::OpenRouterClient;
 use crate::rate_limit::{self, InProcessStore, RateLimiter, RedisStore, Store};
+use crate::redis_connection::SharedRedis;
 use crate::request_id;
 use crate::settings::Settings;
 
@@ -24,6 +26,8 @@ pub struct Application {
     address: SocketAddr,
     server: Server,
     lifecycle: Arc<Lifecycle>,
+    jobs: Arc<Jobs>,
+    grace: Duration,
 }
 
 impl Application {
@@ -34,7 +38,14 @@ impl Application {
         let client =
             web::Data::new(OpenRouterClient::new(settings).map_err(std::io::Error::other)?);
         let limit = web::Data::new(BodyLimit(settings.max_body_bytes));
-        let limiter = web::Data::new(build_limiter(settings).map_err(std::io::Error::other)?);
+        let redis = match &settings.redis_url {
+            Some(url) => Some(Arc::new(
+                SharedRedis::new(url, Duration::from_millis(settings.redis_timeout_ms))
+                    .map_err(std::io::Error::other)?,
+            )),
+            None => None,
+        };
+        let limiter = web::Data::new(build_limiter(settings, redis.as_ref()));
         if let Some(store) = limiter.in_process() {
             tokio::spawn(sweep_idle_connections(store.clone()));
         }
@@ -43,6 +54,20 @@ impl Application {
         ));
         let document = openapi::document();
         let metrics = web::Data::new(Metrics::default());
+        let job_timeout = Duration::from_secs(settings.job_timeout_secs);
+        let job_ttl = Duration::from_secs(settings.job_ttl_secs);
+        let job_store = match &redis {
+            Some(redis) => JobStore::redis(redis.clone(), job_timeout, job_ttl),
+            None => JobStore::memory(job_timeout, job_ttl),
+        };
+        let jobs = web::Data::new(Jobs::new(
+            job_store,
+            Duration::from_secs(settings.async_after_secs),
+            job_timeout,
+            settings.public_base_url.clone(),
+            metrics.clone(),
+        ));
+        let app_jobs = jobs.clone();
         let lifecycle = web::Data::new(Lifecycle::default());
         let app_lifecycle = lifecycle.clone();
         let mut server = HttpServer::new(move || {
@@ -51,6 +76,7 @@ impl Application {
                 .wrap(from_fn(metrics::measure))
                 .wrap(from_fn(request_id::assign))
                 .app_data(metrics.clone())
+                .app_data(app_jobs.clone())
                 .app_data(app_lifecycle.clone())
                 .app_data(client.clone())
                 .app_data(limiter.clone())
@@ -83,6 +109,8 @@ impl Application {
             address,
             server: server.run(),
             lifecycle: lifecycle.into_inner(),
+            jobs: jobs.into_inner(),
+            grace: Duration::from_secs(settings.shutdown_grace_secs),
         })
     }
 
@@ -101,28 +129,33 @@ impl Application {
     pub async fn run_until_signalled(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let lifecycle = self.lifecycle.clone();
-        tokio::spawn(async move {
+        let jobs = self.jobs.clone();
+        let grace = self.grace;
+        let drained = tokio::spawn(async move {
             lifecycle::shutdown_signal().await;
             tracing::info!("shutdown signal received; draining");
             lifecycle.start_draining();
-            handle.stop(true).await;
+            tokio::join!(handle.stop(true), jobs.drain(grace));
         });
-        self.server.await
+        let served = self.server.await;
+        if self.lifecycle.is_draining() {
+            // The server has stopped; let the jobs finish or be recorded as failed.
+            let _ = tokio::time::timeout(self.grace + Duration::from_secs(5), drained).await;
+        } else {
+            drained.abort();
+        }
+        served
     }
 }
 
 /// The limiter the settings ask for: Redis when `REDIS_URL` is set, else in process.
-fn build_limiter(settings: &Settings) -> Result<RateLimiter, String> {
+fn build_limiter(settings: &Settings, redis: Option<&Arc<SharedRedis>>) -> RateLimiter {
     let quota = settings.quota();
-    let store = match &settings.redis_url {
-        Some(url) => Store::Redis(Box::new(RedisStore::new(
-            url,
-            quota,
-            Duration::from_millis(settings.redis_timeout_ms),
-        )?)),
+    let store = match redis {
+        Some(redis) => Store::Redis(Box::new(RedisStore::new(redis.clone(), quota))),
         None => Store::InProcess(InProcessStore::new(quota)),
     };
-    Ok(RateLimiter::new(store, quota, settings.redis_fail_open))
+    RateLimiter::new(store, quota, settings.redis_fail_open)
 }
 
 /// Every few seconds, drops the in-process state of connections whose burst is full again.

@@ -1,7 +1,7 @@
 //! The `ChatCompletion` action: one message (plus optional system prompt, earlier turns and an
 //! image) in, the model's first answer flat out, with every OpenRouter option reachable.
 
-use actix_web::{HttpRequest, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -13,6 +13,7 @@ use super::messages::{JsonSchemaFormat, Message, ResponseFormat, Role, Tool, Too
 use super::options::GenerationOptions;
 use crate::domain::ModelId;
 use crate::error::{ApiError, ErrorBody};
+use crate::jobs::{Jobs, OwnedCaller};
 use crate::openrouter::OpenRouterClient;
 
 /// A chat request: the message, who says it, and everything OpenRouter offers around it.
@@ -410,6 +411,8 @@ impl ChatCompletionResponse {
     request_body = ChatCompletionRequest,
     responses(
         (status = 200, description = "The model's answer.", body = ChatCompletionResponse),
+        (status = 202, description = "Sent with `Prefer: respond-async`, the answer took longer than `ASYNC_AFTER_SECS`: poll the `Location` after `Retry-After` seconds.",
+            headers(("Location" = String, description = "The URL to poll for the answer."), ("Retry-After" = u64, description = "Seconds to wait before polling."))),
         (status = 400, description = "A field is missing, of the wrong type or out of range; `metadata.field` names it.", body = ErrorBody),
         (status = 401, description = "No OpenRouter key, or OpenRouter refused it.", body = ErrorBody),
         (status = 402, description = "The OpenRouter account has too few credits.", body = ErrorBody),
@@ -418,16 +421,24 @@ impl ChatCompletionResponse {
         (status = 413, description = "The request body is too large.", body = ErrorBody),
         (status = 429, description = "Too many calls; wait `Retry-After` seconds.", body = ErrorBody),
         (status = 502, description = "OpenRouter or the provider failed.", body = ErrorBody),
+        (status = 503, description = "The service is busy, restarting, or cannot reach its Redis; retry after `Retry-After`.", body = ErrorBody),
         (status = 504, description = "OpenRouter did not answer in time.", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
 pub async fn chat_completion(
+    req: HttpRequest,
     call: Call<ChatCompletionRequest>,
     client: web::Data<OpenRouterClient>,
-) -> Result<web::Json<ChatCompletionResponse>, ApiError> {
-    let answer = client
-        .chat_completion(call.caller(), &call.input.to_upstream())
-        .await?;
-    Ok(web::Json(ChatCompletionResponse::from_upstream(answer)))
+    jobs: web::Data<Jobs>,
+) -> Result<HttpResponse, ApiError> {
+    let body = call.input.to_upstream();
+    let owner = call.connection.id();
+    let work = move |client: OpenRouterClient, caller: OwnedCaller| async move {
+        let answer = client.chat_completion(caller.caller(), &body).await?;
+        Ok(ChatCompletionResponse::from_upstream(answer))
+    };
+    jobs.into_inner()
+        .answer(&req, owner, call.owned_caller(), &client, work)
+        .await
 }

@@ -1,7 +1,7 @@
 //! The `Completion` action: a prompt in, the model's continuation flat out, through OpenRouter's
 //! legacy `/completions` route (or `/chat/completions` once that route is gone).
 
-use actix_web::{HttpRequest, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -12,6 +12,7 @@ use super::input::{ActionInput, Call, Fields};
 use super::options::GenerationOptions;
 use crate::domain::ModelId;
 use crate::error::{ApiError, ErrorBody};
+use crate::jobs::{Jobs, OwnedCaller};
 use crate::openrouter::OpenRouterClient;
 
 /// A text completion request: a prompt and the options to continue it with.
@@ -175,6 +176,8 @@ impl CompletionResponse {
     request_body = CompletionRequest,
     responses(
         (status = 200, description = "The model's continuation.", body = CompletionResponse),
+        (status = 202, description = "Sent with `Prefer: respond-async`, the answer took longer than `ASYNC_AFTER_SECS`: poll the `Location` after `Retry-After` seconds.",
+            headers(("Location" = String, description = "The URL to poll for the answer."), ("Retry-After" = u64, description = "Seconds to wait before polling."))),
         (status = 400, description = "A field is missing, of the wrong type or out of range; `metadata.field` names it.", body = ErrorBody),
         (status = 401, description = "No OpenRouter key, or OpenRouter refused it.", body = ErrorBody),
         (status = 402, description = "The OpenRouter account has too few credits.", body = ErrorBody),
@@ -183,16 +186,24 @@ impl CompletionResponse {
         (status = 413, description = "The request body is too large.", body = ErrorBody),
         (status = 429, description = "Too many calls; wait `Retry-After` seconds.", body = ErrorBody),
         (status = 502, description = "OpenRouter or the provider failed.", body = ErrorBody),
+        (status = 503, description = "The service is busy, restarting, or cannot reach its Redis; retry after `Retry-After`.", body = ErrorBody),
         (status = 504, description = "OpenRouter did not answer in time.", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
 pub async fn completion(
+    req: HttpRequest,
     call: Call<CompletionRequest>,
     client: web::Data<OpenRouterClient>,
-) -> Result<web::Json<CompletionResponse>, ApiError> {
-    let answer = client
-        .completion(call.caller(), &call.input.to_upstream())
-        .await?;
-    Ok(web::Json(CompletionResponse::from_upstream(answer)))
+    jobs: web::Data<Jobs>,
+) -> Result<HttpResponse, ApiError> {
+    let body = call.input.to_upstream();
+    let owner = call.connection.id();
+    let work = move |client: OpenRouterClient, caller: OwnedCaller| async move {
+        let answer = client.completion(caller.caller(), &body).await?;
+        Ok(CompletionResponse::from_upstream(answer))
+    };
+    jobs.into_inner()
+        .answer(&req, owner, call.owned_caller(), &client, work)
+        .await
 }

@@ -46,6 +46,11 @@ pub struct Call<T> {
 }
 
 impl<T> Call<T> {
+    /// The caller, owned, for work that outlives the request (an async job).
+    pub fn owned_caller(&self) -> crate::jobs::OwnedCaller {
+        crate::jobs::OwnedCaller::new(self.connection.key().clone(), self.request_id.clone())
+    }
+
     /// The caller, as the upstream client needs it.
     pub fn caller(&self) -> Caller<'_> {
         Caller {

@@ -6,6 +6,7 @@ pub mod completion;
 pub mod flat;
 pub mod get_credits;
 pub mod get_generation;
+pub mod get_job;
 pub mod health;
 pub mod input;
 pub mod list_model_endpoints;
@@ -50,6 +51,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
             "/connector/v1/generation",
             "GET",
             web::get().to(get_generation::get_generation),
+        ))
+        .service(only(
+            "/connector/v1/jobs/{id}",
+            "GET",
+            web::get().to(get_job::get_job),
         ))
         .service(only("/health/live", "GET", web::get().to(health::live)))
         .service(only("/health/ready", "GET", web::get().to(health::ready)));

@@ -174,6 +174,8 @@ pub struct Extensions {
     pub title: &'static str,
     /// Only paths under this prefix become connector operations.
     pub path_prefix: &'static str,
+    /// Paths under the prefix that are not actions (the platform follows them by itself).
+    pub hidden_paths: &'static [&'static str],
     /// `x-ms-connector-metadata`: website, privacy policy, categories.
     pub metadata: &'static [(&'static str, &'static str)],
     /// Per-operation extensions.
@@ -200,6 +202,7 @@ const ALL: &[&str] = &[];
 pub const EXTENSIONS: Extensions = Extensions {
     title: "OpenRouter Gateway",
     path_prefix: "/connector/v1/",
+    hidden_paths: &["/connector/v1/jobs/{id}"],
     metadata: &[
         ("Website", "https://openrouter.ai/"),
         ("Privacy policy", "https://openrouter.ai/privacy"),
@@ -305,9 +308,18 @@ pub const EXTENSIONS: Extensions = Extensions {
         output(ALL, "error.message", "Error Message"),
         output(ALL, "error.metadata", "Error Details"),
     ],
-    // The asynchronous pattern (contract 4.7) will add one entry here: a required, internal
-    // `Prefer: respond-async` header on Completion and ChatCompletion.
-    added_parameters: &[],
+    // The asynchronous pattern (contract 4.7): long generations answer 202 and are polled,
+    // which Power Automate and Logic Apps do by themselves.
+    added_parameters: &[AddedParameter {
+        operations: GENERATE,
+        name: "Prefer",
+        location: "header",
+        summary: "Prefer",
+        description: "Asks for 202 Accepted and a job to poll when the answer takes long, so long generations outlast the platform's 120-second limit.",
+        default: "respond-async",
+        required: true,
+        visibility: Visibility::Internal,
+    }],
     error_statuses: &[
         ErrorStatus::new("400", "A field is missing, of the wrong type or out of range; `metadata.field` names it."),
         ErrorStatus::new("401", "No OpenRouter key, or OpenRouter refused it: check the connection's API key."),

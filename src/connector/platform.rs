@@ -37,7 +37,9 @@ const ACRONYMS: &[&str] = &["id", "url", "json", "zdr", "byok", "api", "usd"];
 /// The Power Platform definition of the connector operations in `openapi` (an OpenAPI 3.1
 /// document as JSON), with the placeholder host.
 pub fn definition(openapi: &Value, extensions: &Extensions) -> Value {
-    let swagger = swagger2::convert(openapi, |path| path.starts_with(extensions.path_prefix));
+    let swagger = swagger2::convert(openapi, |path| {
+        path.starts_with(extensions.path_prefix) && !extensions.hidden_paths.contains(&path)
+    });
     let definitions = swagger["definitions"]
         .as_object()
         .cloned()
@@ -196,6 +198,13 @@ fn shape_responses(
     error: &str,
 ) {
     for (status, response) in responses.iter_mut() {
+        if let Some(headers) = response.get_mut("headers").and_then(Value::as_object_mut) {
+            for (name, header) in headers.iter_mut() {
+                if header.get("x-ms-summary").is_none() {
+                    header["x-ms-summary"] = json!(name.replace('-', " "));
+                }
+            }
+        }
         let is_error_reference =
             !status.starts_with('2') && response["schema"].get("$ref").is_some();
         if let Some(schema) = response.get_mut("schema").filter(|_| !is_error_reference) {

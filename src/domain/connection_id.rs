@@ -17,6 +17,15 @@ impl ConnectionId {
     }
 }
 
+impl ConnectionId {
+    /// Reads an id back from its 12 hex digits (as a job store keeps it).
+    pub fn parse(text: &str) -> Option<ConnectionId> {
+        let bytes = hex::decode(text).ok()?;
+        let id: [u8; 6] = bytes.try_into().ok()?;
+        Some(ConnectionId(id))
+    }
+}
+
 impl fmt::Display for ConnectionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&hex::encode(self.0))

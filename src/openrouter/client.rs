@@ -92,6 +92,14 @@ impl OpenRouterClient {
         })
     }
 
+    /// The same client with another overall deadline (a job's `JOB_TIMEOUT_SECS`).
+    pub fn with_timeout(&self, timeout: Duration) -> OpenRouterClient {
+        OpenRouterClient {
+            timeout,
+            ..self.clone()
+        }
+    }
+
     /// The URL of `segments` below the base URL, each segment percent-encoded (so a `/` inside a
     /// segment cannot reach another upstream path), with `query` pairs appended.
     pub fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {

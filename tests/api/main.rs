@@ -13,6 +13,7 @@ mod faults;
 mod get_credits;
 mod get_generation;
 mod helpers;
+mod jobs;
 mod list_model_endpoints;
 mod list_models;
 mod operations;
