@@ -10,6 +10,7 @@ use crate::actions::{
     chat_completion, completion, get_credits, get_generation, get_job, health,
     list_model_endpoints, list_models,
 };
+use crate::actions::forms::StopForm;
 use crate::error::{ErrorBody, ErrorDetail};
 
 /// The OpenAPI 3.1 document of the service.
@@ -32,7 +33,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         health::live,
         health::ready,
     ),
-    components(schemas(ErrorBody, ErrorDetail)),
+    components(schemas(ErrorBody, ErrorDetail, StopForm)),
     modifiers(&KeyScheme),
     tags(
         (name = "Connector actions", description = "The six actions of the Power Platform connector."),

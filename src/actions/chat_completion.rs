@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 
 use super::flat::{Usage, content_text, object, take_array, take_integer, take_object, take_text};
 use super::input::{ActionInput, Call, Fields, check, typed};
-use super::messages::{JsonSchemaFormat, Message, ResponseFormat, Role, Tool, ToolCall};
+use super::forms::{ResponseFormatForm, ToolChoiceForm};
+use super::messages::{ContentRole, JsonSchemaFormat, Message, ResponseFormat, Tool, ToolCall};
 use super::options::GenerationOptions;
 use crate::domain::ModelId;
 use crate::error::{ApiError, ErrorBody};
@@ -25,7 +26,7 @@ pub struct ChatCompletionRequest {
     pub content: Option<String>,
     /// Who says `content`: `user` (the default), `system` or `assistant`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub role: Option<Role>,
+    pub role: Option<ContentRole>,
     /// The model, e.g. `openai/gpt-4o-mini`. Left out: your OpenRouter account's default model.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, example = "openai/gpt-4o-mini")]
@@ -44,7 +45,7 @@ pub struct ChatCompletionRequest {
     pub options: GenerationOptions,
     /// The form of the answer: `text`, `json_object` or `json_schema` (then give `json_schema`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<ResponseFormat>)]
+    #[schema(value_type = Option<ResponseFormatForm>)]
     pub response_format: Option<Value>,
     /// The schema the answer must follow, with `response_format` `json_schema`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,7 +55,7 @@ pub struct ChatCompletionRequest {
     pub tools: Option<Vec<Tool>>,
     /// Whether and which tool to call: `none`, `auto`, `required`, or a function's name.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<ToolChoiceForm>)]
     pub tool_choice: Option<Value>,
     /// Whether the model may call several tools at once.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -17,6 +17,7 @@ use crate::openrouter::OpenRouterClient;
 #[into_params(parameter_in = Query)]
 pub struct GenerationQuery {
     /// The generation's id, as Completion or Chat Completion returned it in `id` (`gen-...`).
+    #[param(pattern = "^[!-~]{1,256}$")]
     pub id: String,
 }
 
@@ -26,7 +27,7 @@ impl ActionInput for GenerationQuery {
         let id = fields.require_text("id")?.trim().to_owned();
         fields.finish()?;
         check(
-            id.len() <= 256 && !id.chars().any(|c| c.is_whitespace() || c.is_control()),
+            id.len() <= 256 && id.bytes().all(|b| b.is_ascii_graphic()),
             "id",
             "must be a generation id such as `gen-1770044149-miW3zzivqGfQNbG1F8Rl`",
         )?;

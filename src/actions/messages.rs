@@ -22,6 +22,19 @@ pub enum Role {
     Tool,
 }
 
+/// Who says a request's `content`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentRole {
+    /// Instructions for the model.
+    System,
+    /// The person using the flow.
+    #[default]
+    User,
+    /// The model (to put words in its mouth).
+    Assistant,
+}
+
 /// An earlier turn of the conversation.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -34,7 +47,7 @@ pub struct Message {
         deserialize_with = "blank_as_none",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<super::forms::ContentForm>)]
     pub content: Option<Value>,
     /// On an assistant turn: the tool calls it made, as Chat Completion returned them.
     #[serde(
@@ -155,6 +168,7 @@ impl Message {
 #[serde(deny_unknown_fields)]
 pub struct Tool {
     /// The function's name: letters, digits, `_` and `-`, at most 64.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub name: String,
     /// What the function does, so the model knows when to call it.
     #[serde(
@@ -170,7 +184,7 @@ pub struct Tool {
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<Object>)]
-    pub parameters: Option<Value>,
+    pub parameters: Option<Map<String, Value>>,
     /// Whether the model must follow the parameters' schema exactly.
     #[serde(
         default,
@@ -224,9 +238,10 @@ pub enum ResponseFormat {
 #[serde(deny_unknown_fields)]
 pub struct JsonSchemaFormat {
     /// A name for the schema, e.g. `invoice`.
+    #[schema(pattern = "\\S")]
     pub name: String,
     /// The JSON Schema of the answer, as an object (or as JSON text).
-    #[schema(value_type = Object)]
+    #[schema(value_type = super::forms::SchemaForm)]
     pub schema: Value,
     /// Whether the model must follow the schema exactly.
     #[serde(

@@ -4,6 +4,7 @@
 pub mod chat_completion;
 pub mod completion;
 pub mod flat;
+pub mod forms;
 pub mod get_credits;
 pub mod get_generation;
 pub mod get_job;

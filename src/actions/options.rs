@@ -52,7 +52,7 @@ pub struct GenerationOptions {
     pub seed: Option<i64>,
     /// Up to 4 texts that end the generation when produced; a single text is accepted too.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(max_items = 4)]
+    #[schema(value_type = Option<super::forms::StopForm>)]
     pub stop: Option<Vec<String>>,
     /// Return the log probabilities of the output tokens.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -26,29 +26,9 @@ struct Args {
     /// Answer without requiring an `Authorization: Bearer` header.
     #[arg(long)]
     no_auth: bool,
-}
-
-/// Waits for Ctrl-C or, on Unix, SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+    /// Accept only this key (repeatable); any other gets OpenRouter's 401.
+    #[arg(long = "key")]
+    keys: Vec<String>,
 }
 
 #[tokio::main]
@@ -59,6 +39,7 @@ async fn main() -> ExitCode {
         model_count: args.models,
         sse_chunk_delay: Duration::from_millis(args.sse_chunk_delay_ms),
         require_auth: !args.no_auth,
+        valid_keys: args.keys,
     };
     let simulator = match Simulator::start_with(options).await {
         Ok(simulator) => simulator,
@@ -70,7 +51,7 @@ async fn main() -> ExitCode {
     // Nobody can inspect recorded requests of a separate process: keep memory flat.
     simulator.set_recording(false);
     println!("listening on {}", simulator.base_url());
-    shutdown_signal().await;
+    openrouter_connector::lifecycle::shutdown_signal().await;
     drop(simulator);
     ExitCode::SUCCESS
 }

@@ -15,8 +15,17 @@ pub(crate) const PADDING: &str = "\n         \n\n         \n";
 
 /// Answers a request that has no queued reply.
 pub(crate) fn answer(state: &State, request: &RecordedRequest) -> Reply {
+    let keys = &state.options.valid_keys;
+    let known = || {
+        request
+            .header("authorization")
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .is_some_and(|key| keys.iter().any(|valid| valid == key))
+    };
     let reply = if state.options.require_auth && !request.has_bearer() {
         error(401, "Missing Authentication header")
+    } else if !keys.is_empty() && !known() {
+        error(401, "User not found.")
     } else {
         route(state, request)
     };

@@ -39,6 +39,9 @@ pub struct SimulatorOptions {
     pub sse_chunk_delay: Duration,
     /// Whether default answers require `Authorization: Bearer <token>` (401 otherwise).
     pub require_auth: bool,
+    /// When not empty, the only keys default answers accept; any other gets OpenRouter's 401
+    /// `User not found.`, as a revoked or mistyped key does.
+    pub valid_keys: Vec<String>,
 }
 
 impl Default for SimulatorOptions {
@@ -48,6 +51,7 @@ impl Default for SimulatorOptions {
             model_count: 5,
             sse_chunk_delay: Duration::ZERO,
             require_auth: true,
+            valid_keys: Vec::new(),
         }
     }
 }
