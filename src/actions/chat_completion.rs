@@ -1,15 +1,19 @@
 //! The `ChatCompletion` action: one message (plus optional system prompt, earlier turns and an
 //! image) in, the model's first answer flat out, with every OpenRouter option reachable.
 
+use std::sync::Arc;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
-use super::flat::{Usage, content_text, object, take_array, take_integer, take_object, take_text};
-use super::input::{ActionInput, Call, Fields, check, typed};
+use super::flat::{
+    Usage, content_text, object, take_array, take_integer, take_object, take_text, unknown,
+};
 use super::forms::{ResponseFormatForm, ToolChoiceForm};
+use super::input::{ActionInput, Call, Fields, check, typed};
 use super::messages::{ContentRole, JsonSchemaFormat, Message, ResponseFormat, Tool, ToolCall};
 use super::options::GenerationOptions;
 use crate::domain::ModelId;
@@ -308,6 +312,36 @@ pub struct ChatCompletionResponse {
     pub other: Map<String, Value>,
 }
 
+/// The names a flat chat answer writes itself.
+const RESPONSE_FIELDS: &[&str] = &[
+    "id",
+    "model",
+    "provider",
+    "created",
+    "role",
+    "content",
+    "reasoning",
+    "refusal",
+    "finish_reason",
+    "native_finish_reason",
+    "tool_calls",
+    "usage",
+    "system_fingerprint",
+    "choices",
+];
+
+/// The names a flat chat choice writes itself.
+const CHOICE_FIELDS: &[&str] = &[
+    "index",
+    "role",
+    "content",
+    "reasoning",
+    "refusal",
+    "finish_reason",
+    "native_finish_reason",
+    "tool_calls",
+];
+
 /// One choice of the model.
 #[derive(Debug, Default, Clone, Serialize, ToSchema)]
 pub struct ChatChoice {
@@ -361,6 +395,7 @@ impl ChatChoice {
         for (name, value) in message {
             parsed.other.entry(name).or_insert(value);
         }
+        parsed.other = unknown(parsed.other, CHOICE_FIELDS);
         parsed
     }
 }
@@ -393,7 +428,7 @@ impl ChatCompletionResponse {
             usage: take_object(&mut top, "usage").map(Usage::from_upstream),
             system_fingerprint: take_text(&mut top, "system_fingerprint").filter(|s| !s.is_empty()),
             choices,
-            other: top,
+            other: unknown(top, RESPONSE_FIELDS),
         }
     }
 }
@@ -435,11 +470,11 @@ pub async fn chat_completion(
 ) -> Result<HttpResponse, ApiError> {
     let body = call.input.to_upstream();
     let owner = call.connection.id();
-    let work = move |client: OpenRouterClient, caller: OwnedCaller| async move {
+    let work = move |client: Arc<OpenRouterClient>, caller: OwnedCaller| async move {
         let answer = client.chat_completion(caller.caller(), &body).await?;
         Ok(ChatCompletionResponse::from_upstream(answer))
     };
     jobs.into_inner()
-        .answer(&req, owner, call.owned_caller(), &client, work)
+        .answer(&req, owner, call.owned_caller(), client.into_inner(), work)
         .await
 }

@@ -1,13 +1,17 @@
 //! The `Completion` action: a prompt in, the model's continuation flat out, through OpenRouter's
 //! legacy `/completions` route (or `/chat/completions` once that route is gone).
 
+use std::sync::Arc;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
-use super::flat::{Usage, content_text, object, take_array, take_integer, take_object, take_text};
+use super::flat::{
+    Usage, content_text, object, take_array, take_integer, take_object, take_text, unknown,
+};
 use super::input::{ActionInput, Call, Fields};
 use super::options::GenerationOptions;
 use crate::domain::ModelId;
@@ -132,7 +136,10 @@ impl CompletionChoice {
             text,
             finish_reason: take_text(&mut choice, "finish_reason"),
             native_finish_reason: take_text(&mut choice, "native_finish_reason"),
-            other: choice,
+            other: unknown(
+                choice,
+                &["index", "text", "finish_reason", "native_finish_reason"],
+            ),
         }
     }
 }
@@ -158,7 +165,20 @@ impl CompletionResponse {
             native_finish_reason: first.native_finish_reason,
             usage: take_object(&mut top, "usage").map(Usage::from_upstream),
             choices,
-            other: top,
+            other: unknown(
+                top,
+                &[
+                    "id",
+                    "model",
+                    "provider",
+                    "created",
+                    "text",
+                    "finish_reason",
+                    "native_finish_reason",
+                    "usage",
+                    "choices",
+                ],
+            ),
         }
     }
 }
@@ -199,11 +219,11 @@ pub async fn completion(
 ) -> Result<HttpResponse, ApiError> {
     let body = call.input.to_upstream();
     let owner = call.connection.id();
-    let work = move |client: OpenRouterClient, caller: OwnedCaller| async move {
+    let work = move |client: Arc<OpenRouterClient>, caller: OwnedCaller| async move {
         let answer = client.completion(caller.caller(), &body).await?;
         Ok(CompletionResponse::from_upstream(answer))
     };
     jobs.into_inner()
-        .answer(&req, owner, call.owned_caller(), &client, work)
+        .answer(&req, owner, call.owned_caller(), client.into_inner(), work)
         .await
 }

@@ -29,59 +29,56 @@ pub fn object(mut value: Value) -> Map<String, Value> {
     }
 }
 
-/// Takes a member as text: strings as they are, numbers and booleans written out.
+/// The unknown fields of an upstream object, less any that would collide with a name the flat
+/// response writes itself (a JSON object must not hold a name twice).
+pub fn unknown(mut rest: Map<String, Value>, written: &[&str]) -> Map<String, Value> {
+    rest.retain(|name, _| !written.contains(&name.as_str()));
+    rest
+}
+
+/// Takes a member as text: strings as they are, numbers and booleans written out. A member of
+/// another type is dropped: its name belongs to a field of the flat response, so keeping it
+/// among the unknown fields would write the name twice.
 pub fn take_text(map: &mut Map<String, Value>, name: &str) -> Option<String> {
     match map.remove(name)? {
         Value::String(text) => Some(text),
         Value::Number(number) => Some(number.to_string()),
         Value::Bool(flag) => Some(flag.to_string()),
-        other => {
-            map.insert(name.to_owned(), other);
-            None
-        }
+        _ => None,
     }
 }
 
-/// Takes a member as a whole number (floats with no fraction are accepted).
+/// Takes a member as a whole number (floats with no fraction are accepted); see [`take_text`]
+/// for members of another type.
 pub fn take_integer(map: &mut Map<String, Value>, name: &str) -> Option<i64> {
-    let number = map.get(name)?.as_number()?;
-    let integer = number.as_i64().or_else(|| {
+    let number = map.remove(name)?;
+    let number = number.as_number()?;
+    number.as_i64().or_else(|| {
         number
             .as_f64()
-            .filter(|f| f.fract() == 0.0)
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
             .map(|f| f as i64)
-    })?;
-    map.remove(name);
-    Some(integer)
+    })
 }
 
-/// Takes a member as a number.
+/// Takes a member as a number; see [`take_text`] for members of another type.
 pub fn take_number(map: &mut Map<String, Value>, name: &str) -> Option<f64> {
-    let number = map.get(name)?.as_f64()?;
-    map.remove(name);
-    Some(number)
+    map.remove(name)?.as_f64()
 }
 
-/// Takes a member that is an object.
+/// Takes a member that is an object; see [`take_text`] for members of another type.
 pub fn take_object(map: &mut Map<String, Value>, name: &str) -> Option<Map<String, Value>> {
     match map.remove(name)? {
         Value::Object(inner) => Some(inner),
-        other => {
-            map.insert(name.to_owned(), other);
-            None
-        }
+        _ => None,
     }
 }
 
-/// Takes a member that is an array (absent or not an array: empty).
+/// Takes a member that is an array (absent or of another type: empty).
 pub fn take_array(map: &mut Map<String, Value>, name: &str) -> Vec<Value> {
     match map.remove(name) {
         Some(Value::Array(items)) => items,
-        Some(other) => {
-            map.insert(name.to_owned(), other);
-            Vec::new()
-        }
-        None => Vec::new(),
+        _ => Vec::new(),
     }
 }
 
@@ -142,7 +139,7 @@ impl Usage {
             completion_tokens: take_integer(&mut usage, "completion_tokens"),
             total_tokens: take_integer(&mut usage, "total_tokens"),
             cost: take_number(&mut usage, "cost"),
-            other: usage,
+            other: unknown(usage, &["cached_tokens", "reasoning_tokens"]),
         }
     }
 }

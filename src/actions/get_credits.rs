@@ -41,7 +41,15 @@ pub struct Credits {
 impl Credits {
     fn with_remaining(mut self) -> Credits {
         let remaining = self.total_credits - self.total_usage;
-        self.remaining = (remaining * 1e6).round() / 1e6;
+        let rounded = (remaining * 1e6).round() / 1e6;
+        // Past about 1e302 the scaling overflows; such a figure has no fraction to round anyway.
+        let remaining = if rounded.is_finite() {
+            rounded
+        } else {
+            remaining
+        };
+        // Only absurd figures overflow a difference; JSON has no infinity, so saturate.
+        self.remaining = remaining.clamp(f64::MIN, f64::MAX);
         self.other.remove("remaining");
         self
     }

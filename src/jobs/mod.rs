@@ -137,19 +137,19 @@ impl Jobs {
         req: &HttpRequest,
         owner: ConnectionId,
         caller: OwnedCaller,
-        client: &OpenRouterClient,
+        client: Arc<OpenRouterClient>,
         work: F,
     ) -> Result<HttpResponse, ApiError>
     where
         T: Serialize + Send + 'static,
-        F: FnOnce(OpenRouterClient, OwnedCaller) -> Fut,
+        F: FnOnce(Arc<OpenRouterClient>, OwnedCaller) -> Fut,
         Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
     {
         if !prefers_async(req) {
-            let answer = work(client.clone(), caller).await?;
+            let answer = work(client, caller).await?;
             return Ok(HttpResponse::Ok().json(answer));
         }
-        let generation = work(client.with_timeout(self.job_timeout), caller);
+        let generation = work(Arc::new(client.with_timeout(self.job_timeout)), caller);
         let mut handle = self.spawner.spawn(async move {
             generation.await.and_then(|answer| {
                 serde_json::to_value(answer).map_err(|error| {

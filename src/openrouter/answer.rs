@@ -63,6 +63,7 @@ fn error_code(error: &Map<String, Value>) -> Option<u16> {
 fn map_error(code: u16, error: Option<&Map<String, Value>>, answer: &Upstream) -> ApiError {
     let message = error
         .and_then(|error| error.get("message")?.as_str())
+        .filter(|message| !message.trim().is_empty())
         .map(str::to_owned);
     match code {
         400..=429 => {
