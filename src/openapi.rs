@@ -6,11 +6,11 @@ use std::path::Path;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::actions::forms::StopForm;
 use crate::actions::{
     chat_completion, completion, get_credits, get_generation, get_job, health,
     list_model_endpoints, list_models,
 };
-use crate::actions::forms::StopForm;
 use crate::error::{ErrorBody, ErrorDetail};
 
 /// The OpenAPI 3.1 document of the service.

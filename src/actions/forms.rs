@@ -5,8 +5,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
 
 use super::messages::ResponseFormat;
 
@@ -47,7 +47,9 @@ impl utoipa::PartialSchema for StopForm {
                     .description(Some("Up to 4 texts.")),
             )
             .item(text().description(Some("One text.")))
-            .description(Some("Up to 4 texts that end the generation; a single text is accepted too."))
+            .description(Some(
+                "Up to 4 texts that end the generation; a single text is accepted too.",
+            ))
             .into()
     }
 }
