@@ -10,6 +10,7 @@ mod contract;
 mod deploy;
 mod errors;
 mod faults;
+mod fuzz;
 mod get_credits;
 mod get_generation;
 mod helpers;
