@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 use crate::actions::forms::StopForm;
 use crate::actions::{
     chat_completion, completion, get_credits, get_generation, get_job, health,
-    list_model_endpoints, list_models,
+    list_model_endpoints, list_models, passthrough,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 
@@ -32,12 +32,14 @@ use crate::error::{ErrorBody, ErrorDetail};
         get_job::get_job,
         health::live,
         health::ready,
+        passthrough::passthrough,
     ),
     components(schemas(ErrorBody, ErrorDetail, StopForm)),
     modifiers(&KeyScheme),
     tags(
         (name = "Connector actions", description = "The six actions of the Power Platform connector."),
         (name = "Service", description = "Health of the service."),
+        (name = "OpenRouter-compatible API", description = "OpenRouter's own API under /api/v1, forwarded as is with the same keys and limit: point an OpenAI or OpenRouter SDK here."),
     )
 )]
 pub struct ApiDoc;

@@ -9,7 +9,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::actions::{self, input::BodyLimit};
+use crate::actions::{self, input::BodyLimit, passthrough::PassthroughLimits};
 use crate::connector;
 use crate::jobs::{JobStore, Jobs};
 use crate::lifecycle::{self, Lifecycle};
@@ -38,6 +38,7 @@ impl Application {
         let client =
             web::Data::new(OpenRouterClient::new(settings).map_err(std::io::Error::other)?);
         let limit = web::Data::new(BodyLimit(settings.max_body_bytes));
+        let passthrough = web::Data::new(PassthroughLimits::new(settings));
         let redis = match &settings.redis_url {
             Some(url) => Some(Arc::new(
                 SharedRedis::new(url, Duration::from_millis(settings.redis_timeout_ms))
@@ -81,6 +82,7 @@ impl Application {
                 .app_data(client.clone())
                 .app_data(limiter.clone())
                 .app_data(limit.clone())
+                .app_data(passthrough.clone())
                 .configure(actions::configure)
                 .app_data(connector_files.clone())
                 .configure(connector::configure)
@@ -99,6 +101,8 @@ impl Application {
                 .default_service(web::to(actions::not_found))
         })
         .disable_signals()
+        .tcp_nodelay(true)
+        .h1_allow_half_closed(false)
         .shutdown_timeout(settings.shutdown_grace_secs)
         .client_request_timeout(Duration::from_secs(10))
         .listen(listener)?;

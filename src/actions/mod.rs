@@ -15,6 +15,7 @@ pub mod list_models;
 pub mod messages;
 pub mod models;
 pub mod options;
+pub mod passthrough;
 
 use actix_web::{Resource, Route, web};
 
@@ -59,7 +60,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
             web::get().to(get_job::get_job),
         ))
         .service(only("/health/live", "GET", web::get().to(health::live)))
-        .service(only("/health/ready", "GET", web::get().to(health::ready)));
+        .service(only("/health/ready", "GET", web::get().to(health::ready)))
+        .route("/api/v1/{rest:.*}", web::to(passthrough::passthrough));
 }
 
 /// A resource answering one method, and `405` with `Allow` to any other.

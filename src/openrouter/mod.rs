@@ -3,9 +3,11 @@
 
 mod answer;
 mod client;
+mod passthrough;
 mod resources;
 mod retry;
 
 pub use answer::{interpret, is_route_missing};
 pub use client::{Caller, MAX_UPSTREAM_BODY_BYTES, OpenRouterClient, Upstream};
+pub use passthrough::{BodyError, Forward, Streamed, StreamedBody, UploadAborted};
 pub use retry::Retry;

@@ -236,7 +236,7 @@ pub(crate) fn chat_completion(state: &State, request: &RecordedRequest) -> Reply
     }
     padded_json(&json!({
         "id": id, "provider": provider, "model": ask.model, "object": "chat.completion",
-        "created": created,
+        "created": created, "system_fingerprint": null,
         "choices": [{"logprobs": null, "finish_reason": finish, "native_finish_reason": finish,
                      "index": 0, "message": message}],
         "usage": usage

@@ -18,6 +18,7 @@ mod jobs;
 mod list_model_endpoints;
 mod list_models;
 mod operations;
+mod passthrough;
 mod rate_limit;
 mod robustness;
 mod servers;

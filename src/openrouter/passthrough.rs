@@ -1,0 +1,246 @@
+//! The pass-through's upstream side: one call forwarded to `{base}/{path}` as the caller made
+//! it, and OpenRouter's answer streamed back chunk by chunk. A streamed answer has no overall
+//! deadline, only an idle one between chunks; an SSE stream that goes quiet is ended with an
+//! error event shaped like OpenRouter's own mid-stream errors.
+
+mod body;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue,
+};
+use reqwest::{Method, StatusCode, Url};
+use tokio::time::Instant;
+
+use super::client::{OpenRouterClient, bearer};
+use crate::error::ApiError;
+use crate::openrouter::Caller;
+
+pub use body::{BodyError, StreamedBody};
+
+/// `X-Request-Id`, as the upstream client spells header names.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// How long a call may wait for a free upstream slot before the service answers `503`, as for
+/// the connector actions.
+const SLOT_WAIT: Duration = Duration::from_secs(1);
+
+/// One call to forward unchanged.
+#[derive(Debug)]
+pub struct Forward<'a> {
+    /// The caller's method.
+    pub method: Method,
+    /// The path below the base URL, as the caller sent it (still percent-encoded).
+    pub path: &'a str,
+    /// The query string without its `?`; empty when there is none.
+    pub query: &'a str,
+    /// The caller's end-to-end headers, without its credentials or hop-by-hop headers.
+    pub headers: HeaderMap,
+    /// The caller's body, streamed, when it sent one.
+    pub body: Option<reqwest::Body>,
+}
+
+/// OpenRouter's answer: its status and headers, and its body still to be read.
+#[derive(Debug)]
+pub struct Streamed {
+    /// Upstream's status.
+    pub status: StatusCode,
+    /// Upstream's headers, as received.
+    pub headers: HeaderMap,
+    /// Upstream's body, chunk by chunk as it arrives.
+    pub body: StreamedBody,
+}
+
+impl OpenRouterClient {
+    /// Forwards one call and returns as soon as upstream's status line and headers arrive.
+    /// The call holds one of the `MAX_CONCURRENT_UPSTREAM` slots until its body is done (`503`
+    /// when none frees up within a second). Upstream gets the caller's key as
+    /// `Authorization: Bearer`, the request id, and the attribution headers the caller did not
+    /// set itself. The head must come within the upstream timeout (`504`); a transport failure
+    /// before it is a `502`, and a request body that ended with [`UploadAborted`] a `400`. The
+    /// body then has `idle` between chunks (a non-streamed answer has until the upstream timeout
+    /// for its first chunk, if that is later).
+    pub async fn forward(
+        &self,
+        caller: Caller<'_>,
+        forward: Forward<'_>,
+        idle: Duration,
+    ) -> Result<Streamed, ApiError> {
+        let url = self.passthrough_url(forward.path, forward.query)?;
+        let mut headers = forward.headers;
+        for (name, value) in &self.attribution {
+            if !headers.contains_key(name) {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
+        if let Ok(id) = HeaderValue::from_str(caller.request_id.as_str()) {
+            headers.insert(REQUEST_ID, id);
+        }
+        headers.insert(AUTHORIZATION, bearer(caller.key)?);
+        let mut request = self.http.request(forward.method, url).headers(headers);
+        if let Some(body) = forward.body {
+            request = request.body(body);
+        }
+        let slot = tokio::time::timeout(SLOT_WAIT, Arc::clone(&self.permits).acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .ok_or(ApiError::Busy)?;
+        let started = Instant::now();
+        let mut response = match tokio::time::timeout(self.timeout, request.send()).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(error)) if aborted_by_caller(&error) => {
+                return Err(ApiError::InvalidInput {
+                    field: None,
+                    message: "The request body could not be read completely.".to_owned(),
+                });
+            }
+            Ok(Err(error)) => return Err(self.transport(error)),
+            Err(_) => return Err(ApiError::UpstreamTimeout(self.timeout)),
+        };
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let sse = takes_our_event(&headers);
+        let now = Instant::now();
+        crate::metrics::upstream_answered(status.as_u16(), now - started);
+        let first_deadline = if sse {
+            now + idle
+        } else {
+            (started + self.timeout).max(now + idle)
+        };
+        tracing::debug!(
+            upstream_status = status.as_u16(),
+            upstream_head_ms = started.elapsed().as_secs_f64() * 1000.0,
+            sse,
+            "upstream answered"
+        );
+        let sse_id = sse.then(|| caller.request_id.as_str().to_owned());
+        Ok(Streamed {
+            status,
+            headers,
+            body: StreamedBody::new(response.bytes_stream(), first_deadline, idle, sse_id, slot),
+        })
+    }
+
+    /// `{base}/{path}?{query}`, refused (`404`) when dot segments would leave the base path.
+    fn passthrough_url(&self, path: &str, query: &str) -> Result<Url, ApiError> {
+        let mut url = self.base.clone();
+        let base_path = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{base_path}/{path}"));
+        url.set_query((!query.is_empty()).then_some(query));
+        let inside = url
+            .path()
+            .strip_prefix(base_path.as_str())
+            .is_some_and(|rest| rest.starts_with('/'));
+        if inside {
+            Ok(url)
+        } else {
+            Err(ApiError::NotFound)
+        }
+    }
+}
+
+/// Whether an answer is a plain-text SSE stream, which an event of ours can end. A compressed
+/// stream cannot take plain bytes at its end, so it is cut like any other body.
+fn takes_our_event(headers: &HeaderMap) -> bool {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|value: &HeaderValue| value.to_str().ok())
+    };
+    let plain =
+        text(CONTENT_ENCODING).is_none_or(|coding| coding.trim().eq_ignore_ascii_case("identity"));
+    plain && text(CONTENT_TYPE).is_some_and(is_event_stream)
+}
+
+/// The error a caller's request body ends with when the caller's side gives up on it (too
+/// large, broken, too slow); it aborts the upstream request without counting as a transport
+/// failure.
+#[derive(Debug, thiserror::Error)]
+#[error("the caller's request body was refused or could not be read")]
+pub struct UploadAborted;
+
+/// Whether a failed send was aborted by the caller's body rather than by the transport.
+fn aborted_by_caller(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if current.is::<UploadAborted>() {
+            return true;
+        }
+        source = current.source();
+    }
+    false
+}
+
+/// Whether a `Content-Type` is `text/event-stream`, whatever its parameters and letter case.
+fn is_event_stream(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("text/event-stream"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::settings::Settings;
+
+    fn client(base: &str) -> OpenRouterClient {
+        OpenRouterClient::new(&Settings::for_upstream(base)).unwrap()
+    }
+
+    #[test]
+    fn the_path_and_query_go_below_the_base_as_sent() {
+        let url = client("http://h/api/v1")
+            .passthrough_url("models/a%2Fb/c:free/endpoints", "x=1&y=%20")
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://h/api/v1/models/a%2Fb/c:free/endpoints?x=1&y=%20"
+        );
+    }
+
+    #[test]
+    fn dot_segments_cannot_leave_the_base_path() {
+        let client = client("http://h/api/v1/");
+        for path in ["../x", "a/../../x", "%2e%2e/x", ".."] {
+            assert!(client.passthrough_url(path, "").is_err(), "{path}");
+        }
+        assert!(client.passthrough_url("a/../b", "").is_ok());
+    }
+
+    #[test]
+    fn event_stream_content_types_are_recognised() {
+        assert!(is_event_stream("text/event-stream"));
+        assert!(is_event_stream("Text/Event-Stream; charset=utf-8"));
+        assert!(!is_event_stream("application/json"));
+    }
+
+    #[test]
+    fn only_a_plain_event_stream_takes_an_event_of_ours() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, HeaderValue::from_static(value));
+            }
+            map
+        };
+        let sse = ("content-type", "text/event-stream");
+        assert!(takes_our_event(&headers(&[sse])));
+        assert!(takes_our_event(&headers(&[
+            sse,
+            ("content-encoding", "identity")
+        ])));
+        assert!(!takes_our_event(&headers(&[
+            sse,
+            ("content-encoding", "gzip")
+        ])));
+        assert!(!takes_our_event(&headers(&[(
+            "content-type",
+            "application/json"
+        )])));
+    }
+}
