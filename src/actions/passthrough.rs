@@ -88,6 +88,7 @@ impl Default for PassthroughLimits {
         (status = 502, description = "OpenRouter could not be reached or broke the connection.", body = ErrorBody),
         (status = 503, description = "The service is at `MAX_CONCURRENT_UPSTREAM` calls or restarting; retry after `Retry-After` seconds.", body = ErrorBody),
         (status = 504, description = "OpenRouter did not start answering in time.", body = ErrorBody),
+        (status = "default", description = "Any other status is OpenRouter's own answer (such as 400, 402, 403 or 404), passed through unchanged."),
     ),
     security(("api_key" = []))
 )]
