@@ -648,7 +648,14 @@ async fn run(cfg: Config, slack: bool, nice: Option<i32>) -> Result<(), String> 
     let nginx = start_nginx(&dir, sim.addr).await?;
     match &nginx {
         Some(n) => progress(&format!("nginx on {}", n.addr)),
-        None => progress("nginx not found: its rows are skipped"),
+        None if std::env::var("CI").is_ok_and(|v| v == "true")
+            && std::env::var("LOAD_BENCH_NGINX").map_or(true, |v| v != "none") =>
+        {
+            return Err(
+                "nginx not found, and under CI=true a skipped comparison is a failure".into(),
+            );
+        }
+        None => progress("SKIPPED: nginx not found, so its rows are skipped"),
     }
     // The benchmark's own processes, to tell their CPU use from the rest of the machine's.
     let mut ours = vec![sim.proc.pid(), service.pid()];

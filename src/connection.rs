@@ -76,7 +76,7 @@ fn strip_bearer(value: &str) -> &str {
 }
 
 impl Connection {
-    /// Reads the key (`401`), names the connection in the request's span, and charges the
+    /// Reads the key (`401`), names the connection for the request's log line, and charges the
     /// limiter (`429`, or `503` when its Redis is unreachable and it fails closed). The
     /// admission is left in the request for the `X-RateLimit-*` headers.
     pub async fn open(req: &HttpRequest) -> Result<Connection, ApiError> {
@@ -87,7 +87,8 @@ impl Connection {
             return Err(ApiError::Draining);
         }
         let connection = Connection::from_headers(req.headers())?;
-        tracing::Span::current().record("connection", tracing::field::display(connection.id));
+        // Named in the request's log line (`request_id::assign`).
+        req.extensions_mut().insert(connection.id);
         if let Some(limiter) = req.app_data::<web::Data<RateLimiter>>() {
             let admission = limiter.charge(connection.id).await?;
             req.extensions_mut().insert(admission);

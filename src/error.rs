@@ -234,12 +234,8 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        // Logged once, in the request's line (`request_id::assign`), with the request id.
         let status = self.status_code();
-        if status.is_server_error() {
-            tracing::warn!(status = status.as_u16(), error = %self, "call failed");
-        } else {
-            tracing::info!(status = status.as_u16(), error = %self, "call refused");
-        }
         let mut response = HttpResponse::build(status);
         match self {
             ApiError::MethodNotAllowed { allow } => {

@@ -27,6 +27,10 @@ const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Request body chunks buffered on their way upstream.
 const UPLOAD_QUEUE: usize = 8;
+/// A body whose `Content-Length` is at most this is read whole before the call goes upstream,
+/// as nginx buffers request bodies: one write upstream, and no task or queue for the call.
+/// Larger and chunked bodies stream upstream as they arrive.
+const BUFFERED_BODY_BYTES: u64 = 64 * 1024;
 
 /// The pass-through's limits, from settings; kept in the app's data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,7 +114,7 @@ pub async fn passthrough(
     let request_id = RequestId::extract(&req)
         .await
         .unwrap_or_else(|_| RequestId::from_caller(None));
-    let upload = Upload::start(req.headers(), declared, payload, limits);
+    let upload = Upload::start(req.headers(), declared, payload, limits).await?;
     let forward = Forward {
         method: method(req.method())?,
         path: forwarded_path(&req),
@@ -273,14 +277,16 @@ struct Upload {
 }
 
 impl Upload {
-    /// Starts moving the body upstream: the caller's payload lives on this worker's thread, so a
-    /// local task reads it and hands the chunks to the HTTP client through a small queue.
-    fn start(
+    /// Starts moving the body upstream. A small body with a declared length is read whole
+    /// first (failing here when it cannot be). Any other body streams: the caller's payload
+    /// lives on this worker's thread, so a local task reads it and hands the chunks to the HTTP
+    /// client through a small queue.
+    async fn start(
         headers: &CallerHeaders,
         declared: Option<u64>,
         payload: web::Payload,
         limits: PassthroughLimits,
-    ) -> Upload {
+    ) -> Result<Upload, ApiError> {
         let failure = Rc::new(Cell::new(None));
         let chunked = headers
             .get(header::TRANSFER_ENCODING)
@@ -290,19 +296,59 @@ impl Upload {
             None => chunked,
         };
         if !has_body {
-            return Upload {
+            return Ok(Upload {
                 body: None,
                 failure,
-            };
+            });
+        }
+        if let Some(length) = declared.filter(|length| *length <= BUFFERED_BODY_BYTES) {
+            let body = read_whole(payload, length as usize, limits).await?;
+            return Ok(Upload {
+                body: Some(reqwest::Body::from(body)),
+                failure,
+            });
         }
         let (sender, receiver) = mpsc::channel(UPLOAD_QUEUE);
         actix_web::rt::spawn(pump(payload, sender, limits, Rc::clone(&failure)));
         let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
             receiver.recv().await.map(|item| (item, receiver))
         });
-        Upload {
+        Ok(Upload {
             body: Some(reqwest::Body::wrap_stream(chunks)),
             failure,
+        })
+    }
+}
+
+/// Reads a body of about `length` bytes whole, with the idle timeout between chunks. A body
+/// that came in one chunk (the usual case) is kept without a copy.
+async fn read_whole(
+    mut payload: web::Payload,
+    length: usize,
+    limits: PassthroughLimits,
+) -> Result<Bytes, UploadFailure> {
+    let mut first: Option<Bytes> = None;
+    let mut joined = bytes::BytesMut::new();
+    loop {
+        let chunk = match tokio::time::timeout(limits.idle_timeout, payload.next()).await {
+            Ok(Some(Ok(chunk))) => chunk,
+            Ok(Some(Err(_))) => return Err(UploadFailure::Broken),
+            Ok(None) if joined.is_empty() => return Ok(first.unwrap_or_default()),
+            Ok(None) => return Ok(joined.freeze()),
+            Err(_) => return Err(UploadFailure::Slow),
+        };
+        let read = first.as_ref().map_or(0, Bytes::len) + joined.len() + chunk.len();
+        if read > limits.max_body_bytes {
+            return Err(UploadFailure::TooLarge(limits.max_body_bytes));
+        }
+        match first.take() {
+            None if joined.is_empty() => first = Some(chunk),
+            Some(earlier) => {
+                joined.reserve(length.max(read));
+                joined.extend_from_slice(&earlier);
+                joined.extend_from_slice(&chunk);
+            }
+            None => joined.extend_from_slice(&chunk),
         }
     }
 }

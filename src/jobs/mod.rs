@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::http::header::{HeaderValue, LOCATION, RETRY_AFTER};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use tokio::sync::Notify;
 
@@ -184,7 +184,14 @@ impl Jobs {
             }
             jobs.finished(&job);
         });
-        tracing::info!(job = %id.as_str().get(..8).unwrap_or_default(), "answer not ready; running as a job");
+        {
+            let extensions = req.extensions();
+            tracing::info!(
+                request_id = extensions.get::<RequestId>().map(RequestId::as_str),
+                job = %id.as_str().get(..8).unwrap_or_default(),
+                "answer not ready; running as a job"
+            );
+        }
         Ok(HttpResponse::Accepted()
             .insert_header((LOCATION, location))
             .insert_header((RETRY_AFTER, POLL_AFTER_SECS))

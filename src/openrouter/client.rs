@@ -149,6 +149,7 @@ impl OpenRouterClient {
         }
         crate::metrics::upstream_answered(status.as_u16(), started.elapsed());
         tracing::debug!(
+            request_id = %caller.request_id.as_str(),
             upstream_status = status.as_u16(),
             upstream_ms = started.elapsed().as_secs_f64() * 1000.0,
             "upstream answered"
@@ -161,7 +162,7 @@ impl OpenRouterClient {
     }
 
     /// The contract's error for a transport failure: `504` past the deadline, else `502`.
-    pub(super) fn transport(&self, error: reqwest::Error) -> ApiError {
+    pub(super) fn transport(&self, caller: Caller<'_>, error: reqwest::Error) -> ApiError {
         if error.is_timeout() {
             return ApiError::UpstreamTimeout(self.timeout);
         }
@@ -173,7 +174,11 @@ impl OpenRouterClient {
                 "The connection to OpenRouter at {host} broke before its answer was complete. Try again."
             )
         };
-        tracing::warn!(error = %error, "upstream transport failure");
+        tracing::warn!(
+            request_id = %caller.request_id.as_str(),
+            error = %error,
+            "upstream transport failure"
+        );
         ApiError::upstream_failed(what)
     }
 }

@@ -97,7 +97,7 @@ impl OpenRouterClient {
                     message: "The request body could not be read completely.".to_owned(),
                 });
             }
-            Ok(Err(error)) => return Err(self.transport(error)),
+            Ok(Err(error)) => return Err(self.transport(caller, error)),
             Err(_) => return Err(ApiError::UpstreamTimeout(self.timeout)),
         };
         let status = response.status();
@@ -111,16 +111,23 @@ impl OpenRouterClient {
             (started + self.timeout).max(now + idle)
         };
         tracing::debug!(
+            request_id = %caller.request_id.as_str(),
             upstream_status = status.as_u16(),
             upstream_head_ms = started.elapsed().as_secs_f64() * 1000.0,
             sse,
             "upstream answered"
         );
-        let sse_id = sse.then(|| caller.request_id.as_str().to_owned());
         Ok(Streamed {
             status,
             headers,
-            body: StreamedBody::new(response.bytes_stream(), first_deadline, idle, sse_id, slot),
+            body: StreamedBody::new(
+                response.bytes_stream(),
+                first_deadline,
+                idle,
+                caller.request_id.as_str().to_owned(),
+                sse,
+                slot,
+            ),
         })
     }
 

@@ -33,6 +33,7 @@ impl OpenRouterClient {
             return interpret(answer);
         }
         tracing::info!(
+            request_id = %caller.request_id.as_str(),
             upstream_status = answer.status.as_u16(),
             "legacy /completions route is gone; asking /chat/completions instead"
         );

@@ -87,6 +87,7 @@ impl OpenRouterClient {
             match wait {
                 Some(wait) if retries < MAX_RETRIES && Instant::now() + wait < deadline => {
                     tracing::info!(
+                        request_id = %caller.request_id.as_str(),
                         retry = retries + 1,
                         wait_ms = wait.as_millis() as u64,
                         "retrying upstream call"
@@ -96,7 +97,7 @@ impl OpenRouterClient {
                 }
                 _ => {
                     return outcome.map_err(|failure| match failure {
-                        Failure::Transport(error) => self.transport(error),
+                        Failure::Transport(error) => self.transport(caller, error),
                         Failure::Refused(error) => error,
                     });
                 }

@@ -110,7 +110,8 @@ impl RateLimiter {
                 remaining: Some(remaining),
             }),
             Ok(Decision::Refused { wait }) => {
-                tracing::info!(connection = %id, wait_ms = wait.as_millis() as u64, "rate limited");
+                // The request's own line says 429 and why; this detail is for debugging.
+                tracing::debug!(connection = %id, wait_ms = wait.as_millis() as u64, "rate limited");
                 Err(ApiError::RateLimited {
                     limit: self.quota.per_minute,
                     wait,

@@ -155,6 +155,79 @@ async fn neither_the_key_nor_the_prompt_reaches_the_logs_even_at_trace_level() {
 }
 
 #[tokio::test]
+async fn each_request_is_one_log_line_with_its_id_connection_status_and_error() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = TempDir::new("log-lines");
+    let log = dir.0.join("service.log");
+    let service = ServiceProcess::start_logging_to(
+        &[
+            ("OPENROUTER_BASE_URL", sim.base_url()),
+            ("RUST_LOG", "info".to_owned()),
+            ("LOG_FORMAT", "json".to_owned()),
+        ],
+        Some(&log),
+    );
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{}", service.port);
+    let ok = http
+        .post(format!("{base}/api/v1/chat/completions"))
+        .bearer_auth(KEY)
+        .header("x-request-id", "flow-run-1")
+        .json(&json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    ok.bytes().await.unwrap();
+    for _ in 0..3 {
+        // Every attempt: a GET is retried on 503.
+        sim.enqueue("GET", "/models", Reply::error(503, "overloaded"));
+    }
+    let failed = http
+        .get(format!("{base}/connector/v1/models"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), 502);
+    let failed_id = failed.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(service);
+
+    let logs = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .filter(|line: &serde_json::Value| line["message"] == "request finished")
+        .collect();
+    assert_eq!(lines.len(), 2, "one line per request:\n{logs}");
+    let connection = openrouter_connector::domain::ApiKey::parse(KEY)
+        .unwrap()
+        .connection_id()
+        .to_string();
+    assert_eq!(lines[0]["request_id"], "flow-run-1");
+    assert_eq!(lines[0]["level"], "INFO");
+    assert_eq!(lines[0]["method"], "POST");
+    assert_eq!(lines[0]["path"], "/api/v1/chat/completions");
+    assert_eq!(lines[0]["connection"], connection.as_str());
+    assert_eq!(lines[0]["status"], 200);
+    assert!(lines[0].get("error").is_none(), "{}", lines[0]);
+    assert!(lines[0]["elapsed_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(lines[1]["request_id"], failed_id.as_str());
+    assert_eq!(lines[1]["level"], "WARN");
+    assert_eq!(lines[1]["status"], 502);
+    assert_eq!(lines[1]["connection"], connection.as_str());
+    assert!(
+        lines[1]["error"].as_str().unwrap().contains("overloaded"),
+        "{}",
+        lines[1]
+    );
+}
+
+#[tokio::test]
 async fn sigterm_lets_ten_calls_in_flight_finish_then_exits_zero() {
     let sim = Simulator::start().await.unwrap();
     for _ in 0..10 {

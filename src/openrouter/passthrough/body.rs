@@ -33,8 +33,8 @@ pub struct StreamedBody {
     idle: Duration,
     ending: Option<SseEnding>,
     finished: bool,
-    /// The request's span, so that what happens after the handler returned is logged in it.
-    span: tracing::Span,
+    /// The request's id, for what is logged after the handler returned.
+    request_id: String,
     /// The upstream slot (`MAX_CONCURRENT_UPSTREAM`) this call holds until its body is done.
     _slot: OwnedSemaphorePermit,
 }
@@ -67,9 +67,11 @@ impl Stream for StreamedBody {
                 Poll::Ready(Some(Ok(chunk)))
             }
             Poll::Ready(Some(Err(error))) => {
-                this.span.in_scope(|| {
-                    tracing::warn!(error = %error, "upstream body broke mid-stream");
-                });
+                tracing::warn!(
+                    request_id = %this.request_id,
+                    error = %error,
+                    "upstream body broke mid-stream"
+                );
                 Poll::Ready(this.end(BodyError::Broken(error)))
             }
             Poll::Ready(None) => {
@@ -85,9 +87,11 @@ impl Stream for StreamedBody {
                     }
                     Poll::Ready(()) => {
                         let idle_secs = this.idle.as_secs();
-                        this.span.in_scope(|| {
-                            tracing::warn!(idle_secs, "upstream went idle; stream ended");
-                        });
+                        tracing::warn!(
+                            request_id = %this.request_id,
+                            idle_secs,
+                            "upstream went idle; stream ended"
+                        );
                         return Poll::Ready(this.end(BodyError::Idle(this.idle)));
                     }
                 }
@@ -98,13 +102,14 @@ impl Stream for StreamedBody {
 
 impl StreamedBody {
     /// A body read from `chunks`, silent at most until `first_deadline` for its first chunk and
-    /// `idle` between the next ones; an SSE stream (`sse_id`, the id of its error event) ends
-    /// with an error event of its own. `slot` is released when the body is dropped.
+    /// `idle` between the next ones; an SSE stream (`sse`) ends with an error event of its own,
+    /// whose id is the request's. `slot` is released when the body is dropped.
     pub(super) fn new(
         chunks: impl Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
         first_deadline: Instant,
         idle: Duration,
-        sse_id: Option<String>,
+        request_id: String,
+        sse: bool,
         slot: OwnedSemaphorePermit,
     ) -> StreamedBody {
         StreamedBody {
@@ -112,12 +117,12 @@ impl StreamedBody {
             timer: Box::pin(tokio::time::sleep_until(first_deadline)),
             deadline: first_deadline,
             idle,
-            ending: sse_id.map(|id| SseEnding {
-                id,
+            ending: sse.then(|| SseEnding {
+                id: request_id.clone(),
                 tail: Tail::default(),
             }),
             finished: false,
-            span: tracing::Span::current(),
+            request_id,
             _slot: slot,
         }
     }
