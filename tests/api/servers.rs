@@ -163,7 +163,17 @@ impl NginxServer {
 }
 
 impl Drop for NginxServer {
+    /// A fast shutdown (`SIGTERM`), so that the master stops its workers; `SIGKILL` alone would
+    /// leave the worker running, orphaned, after the test.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while matches!(self.child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
