@@ -220,6 +220,57 @@ async fn a_body_without_a_length_is_streamed_upstream_whole() {
     );
 }
 
+/// Sends a POST to `/api/v1/files` declaring `length` bytes, writes `pieces` with `pause`
+/// between them over a raw connection, and returns the status line.
+async fn post_in_pieces(app: &TestApp, length: usize, pieces: &[&[u8]], pause: Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let head = format!(
+        "POST /api/v1/files HTTP/1.1\r\nhost: {host}\r\nauthorization: Bearer {KEY}\r\n\
+         content-type: application/octet-stream\r\ncontent-length: {length}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    for piece in pieces {
+        tokio::time::sleep(pause).await;
+        stream.write_all(piece).await.unwrap();
+    }
+    let mut answer = vec![0; 4096];
+    let read = within(stream.read(&mut answer)).await.unwrap();
+    String::from_utf8_lossy(&answer[..read])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_small_body_sent_in_pieces_reaches_upstream_whole_and_once() {
+    let app = spawn_app_with(|s| s.stream_idle_timeout_secs = 2).await;
+    let upload = noise(3000);
+    app.sim
+        .enqueue("POST", "/files", Reply::json(200, json!({"id": "file-3"})));
+    let pieces: Vec<&[u8]> = upload.chunks(1000).collect();
+
+    let status = post_in_pieces(&app, upload.len(), &pieces, Duration::from_millis(300)).await;
+
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    let upstream = app.only_upstream_request();
+    assert!(upstream.body == upload, "the body changed on the way");
+    assert_eq!(upstream.header("content-length"), Some("3000"));
+}
+
+#[tokio::test]
+async fn a_small_body_that_stalls_is_a_408_and_never_reaches_upstream() {
+    let app = spawn_app_with(|s| s.stream_idle_timeout_secs = 1).await;
+    let upload = noise(3000);
+
+    let status = post_in_pieces(&app, upload.len(), &[&upload[..1000]], Duration::ZERO).await;
+
+    assert_eq!(status, "HTTP/1.1 408 Request Timeout");
+    assert_eq!(app.sim.request_count(), 0, "nothing went upstream");
+}
+
 #[tokio::test]
 async fn a_body_over_the_limit_is_a_413_with_or_without_a_length() {
     let app = spawn_app_with(|s| s.passthrough_max_body_bytes = 64 * 1024).await;
