@@ -1,6 +1,6 @@
 //! The `Connection` extractor: the only way a handler gets a caller's key. It reads the key from
-//! the headers of contract section 2, names the connection by a hash of the key in the
-//! request's span, and charges the connection's rate limit: no handler can skip either.
+//! the headers of contract section 2, names the connection by a hash of the key for the
+//! request's log line, and charges the connection's rate limit: no handler can skip either.
 
 use std::future::Future;
 use std::pin::Pin;
