@@ -1432,7 +1432,7 @@ fn report_time(out: &mut String, fast: &[PathRun], slow: &[PathRun], refused: &P
     );
     let _ = writeln!(
         out,
-        "| path | mean time in the service per call | mean overhead outside upstream calls | log bytes per call |"
+        "| path | mean time in the service per call | mean time outside upstream calls, of the calls that went upstream | log bytes per call |"
     );
     let _ = writeln!(out, "|---|---|---|---|");
     for path in fast
