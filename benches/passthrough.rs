@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use openrouter_connector::settings::Settings;
-use openrouter_connector::simulator::{Reply, Simulator};
+use openrouter_simulator::{Reply, Simulator};
 use openrouter_connector::startup::Application;
 
 const KEY: &str = "sk-or-v1-bench0123456789abcdef";
@@ -89,10 +89,10 @@ impl Path {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         let first = timings.arrivals[0];
         self.ttfb.push(ms(first));
-        let offsets = timings.arrivals[1..].iter().map(|at| ms(*at - first));
+        let offsets = timings.arrivals[1..].iter().map(|at| ms(at.saturating_sub(first)));
         self.offsets.push(offsets.collect());
         for pair in timings.arrivals.windows(2) {
-            self.gaps.push(ms(pair[1] - pair[0]));
+            self.gaps.push(ms(pair[1].saturating_sub(pair[0])));
         }
     }
 

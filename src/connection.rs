@@ -108,7 +108,6 @@ impl FromRequest for Connection {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use actix_web::http::header::{HeaderName, HeaderValue};

@@ -21,6 +21,5 @@ pub mod rate_limit;
 pub mod redis_connection;
 pub mod request_id;
 pub mod settings;
-pub mod simulator;
 pub mod startup;
 pub mod telemetry;

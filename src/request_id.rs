@@ -120,7 +120,6 @@ fn log_finished<B>(response: &ServiceResponse<B>, started: Instant) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

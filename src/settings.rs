@@ -339,7 +339,6 @@ fn positive(name: &str, value: u64) -> Result<(), String> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

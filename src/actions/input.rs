@@ -290,7 +290,6 @@ where
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -339,7 +338,7 @@ mod tests {
     #[test]
     fn a_nested_error_names_the_path() {
         #[derive(Deserialize, Debug)]
-        #[allow(dead_code)]
+        #[allow(dead_code, reason = "the field exists only to be deserialised")]
         struct Inner {
             role: String,
         }

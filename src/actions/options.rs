@@ -408,7 +408,6 @@ fn take_stop(fields: &mut Fields) -> Result<Option<Vec<String>>, ApiError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
     use serde_json::json;

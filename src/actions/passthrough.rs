@@ -386,7 +386,6 @@ async fn pump(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use actix_web::http::header::{HeaderName as Name, HeaderValue as Value};

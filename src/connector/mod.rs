@@ -99,7 +99,6 @@ fn pretty(value: &Value) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use extensions::{Side, Visibility};

@@ -308,7 +308,6 @@ fn exclusive(out: &mut Map<String, Value>, key: &str, value: &Value) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

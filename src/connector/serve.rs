@@ -106,7 +106,6 @@ fn unusable_host() -> ApiError {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use actix_web::{App, test};

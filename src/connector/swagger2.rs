@@ -335,7 +335,6 @@ fn security_scheme(scheme: &Value) -> Option<Value> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -39,7 +39,6 @@ impl fmt::Debug for ConnectionId {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use crate::domain::ApiKey;
     use sha2::{Digest, Sha256};

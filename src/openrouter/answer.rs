@@ -147,7 +147,6 @@ fn retry_after(answer: &Upstream, metadata: Option<&Map<String, Value>>) -> Opti
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use actix_web::ResponseError;

@@ -194,7 +194,6 @@ pub(super) fn bearer(key: &ApiKey) -> Result<HeaderValue, ApiError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -190,7 +190,6 @@ fn is_event_stream(content_type: &str) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::settings::Settings;

@@ -85,7 +85,9 @@ impl OpenRouterClient {
                 _ => None,
             };
             match wait {
-                Some(wait) if retries < MAX_RETRIES && Instant::now() + wait < deadline => {
+                Some(wait)
+                    if retries < MAX_RETRIES
+                        && Instant::now().checked_add(wait).is_some_and(|at| at < deadline) => {
                     tracing::info!(
                         request_id = %caller.request_id.as_str(),
                         retry = retries + 1,
@@ -122,14 +124,15 @@ fn was_refused(error: &reqwest::Error) -> bool {
 
 /// The backoff before retry `n` (0-based): 200 ms doubling, each ±50% at random.
 fn backoff(n: u32) -> Duration {
-    let base = FIRST_BACKOFF * 2u32.pow(n.min(8));
-    base.mul_f64(0.5 + fastrand::f64())
+    let base = FIRST_BACKOFF.as_millis() as u64 * 2u64.pow(n.min(8));
+    Duration::from_millis(base / 2 + fastrand::u64(0..=base))
 }
 
 fn retry_after(answer: &Upstream) -> Option<Duration> {
     let text = answer.headers.get(RETRY_AFTER)?.to_str().ok()?;
     let seconds = text.trim().parse::<f64>().ok()?;
-    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+    // A wait too long to be a `Duration` is longer than any deadline: saturate, never panic.
+    (seconds >= 0.0).then(|| Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
 }
 
 #[cfg(test)]

@@ -92,7 +92,6 @@ impl LimiterStore for InProcessStore {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::domain::ApiKey;

@@ -4,7 +4,7 @@
 
 use std::fs;
 
-use openrouter_connector::simulator::Reply;
+use openrouter_simulator::Reply;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::helpers::{KEY, assert_error, assert_no_nulls, read, spawn_app};
-use openrouter_connector::simulator::Reply;
+use openrouter_simulator::Reply;
 
 const PATH: &str = "/connector/v1/completions";
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::helpers::{TestApp, assert_error, read, spawn_app, spawn_app_with};
-use openrouter_connector::simulator::Reply;
+use openrouter_simulator::Reply;
 
 const CHAT: &str = "/connector/v1/chat/completions";
 const MODELS: &str = "/connector/v1/models";

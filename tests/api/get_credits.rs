@@ -2,7 +2,7 @@
 //! `remaining` added, and every error row of the contract holds (including the `403` OpenRouter
 //! gives keys that are not management keys).
 
-use openrouter_connector::simulator::Reply;
+use openrouter_simulator::Reply;
 use reqwest::StatusCode;
 use serde_json::json;
 

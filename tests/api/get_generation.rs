@@ -2,7 +2,7 @@
 //! unwrapped without nulls and with unknown fields kept, and every error row of the contract
 //! holds (including the `404` OpenRouter gives while a record is not there yet).
 
-use openrouter_connector::simulator::Reply;
+use openrouter_simulator::Reply;
 use reqwest::StatusCode;
 use serde_json::json;
 

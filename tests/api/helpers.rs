@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use openrouter_connector::settings::{LogFormat, Settings};
-use openrouter_connector::simulator::{RecordedRequest, Reply, Simulator};
+use openrouter_simulator::{RecordedRequest, Reply, Simulator};
 use openrouter_connector::startup::Application;
 use reqwest::StatusCode;
 use serde_json::Value;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{KEY, assert_error, read, spawn_app_with};
 use crate::servers::{RedisServer, ServiceProcess};
-use openrouter_connector::simulator::{Reply, Simulator};
+use openrouter_simulator::{Reply, Simulator};
 
 const CHAT: &str = "/connector/v1/chat/completions";
 

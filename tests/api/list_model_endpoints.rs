@@ -2,7 +2,7 @@
 //! upstream as one model id (and nothing else), `data` is unwrapped without nulls and with
 //! unknown fields kept, and every error row of the contract holds.
 
-use openrouter_connector::simulator::Reply;
+use openrouter_simulator::Reply;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

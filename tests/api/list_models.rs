@@ -1,7 +1,7 @@
 //! ListModels (`GET /connector/v1/models`): the filters and the key reach upstream, the list
 //! comes back as `{data: [...]}` without nulls, and every error row of the contract holds.
 
-use openrouter_connector::simulator::Reply;
+use openrouter_simulator::Reply;
 use reqwest::StatusCode;
 use serde_json::json;
 

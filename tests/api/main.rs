@@ -1,7 +1,13 @@
 //! Black-box tests: the real service on a free port, in front of the OpenRouter simulator.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers outside #[test] functions fail loudly"
+)]
 
+mod architecture;
 mod captures;
 mod chat_completion;
 mod completion;

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::helpers::{KEY, read, spawn_app, spawn_app_with};
 use crate::servers::{ServiceProcess, TempDir};
-use openrouter_connector::simulator::{Reply, Simulator};
+use openrouter_simulator::{Reply, Simulator};
 
 #[tokio::test]
 async fn metrics_count_requests_upstream_calls_rejections_and_overhead() {

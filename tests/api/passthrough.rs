@@ -9,7 +9,7 @@ mod streaming;
 use std::time::Duration;
 
 use bytes::Bytes;
-use openrouter_connector::simulator::Reply;
+use openrouter_simulator::Reply;
 use serde_json::{Value, json};
 
 use crate::helpers::{KEY, TestApp, assert_error, capture, read, spawn_app, spawn_app_with};

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::helpers::{KEY, TestApp, assert_error, read, spawn_app_with};
 use crate::servers::{NginxServer, RedisServer, ServiceProcess};
 use openrouter_connector::settings::Settings;
-use openrouter_connector::simulator::Simulator;
+use openrouter_simulator::Simulator;
 
 const CREDITS: &str = "/connector/v1/credits";
 

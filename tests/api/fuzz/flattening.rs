@@ -13,7 +13,7 @@ use openrouter_connector::actions::get_generation::Generation;
 use openrouter_connector::actions::list_model_endpoints::ModelEndpoints;
 use openrouter_connector::actions::list_models::ModelList;
 use openrouter_connector::error::ApiError;
-use openrouter_connector::simulator::Reply;
+use openrouter_simulator::Reply;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};

@@ -3,7 +3,7 @@
 //! actions), hop-by-hop headers stay behind both ways, and the query, request id and app
 //! attribution go upstream.
 
-use openrouter_connector::simulator::Reply;
+use openrouter_simulator::Reply;
 use serde_json::json;
 
 use super::within;

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use openrouter_connector::simulator::{Gate, Reply};
+use openrouter_simulator::{Gate, Reply};
 use serde_json::Value;
 
 use super::{MINIMAX_STREAM, PATIENCE, XAI_STREAM, post_chat, rest_of, within};

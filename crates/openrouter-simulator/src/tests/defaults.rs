@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::{Client, Response, call};
-use crate::simulator::{Simulator, SimulatorOptions};
+use crate::{Simulator, SimulatorOptions};
 
 /// Checks the `gen-<unix seconds>-<20 alphanumerics>` id format.
 fn assert_generation_id(id: &Value) {
@@ -352,11 +352,11 @@ async fn credits_key_and_unknown_routes() {
 #[test]
 fn timestamps_are_civil_dates() {
     assert_eq!(
-        crate::simulator::canned::timestamp(1_721_086_399),
+        crate::canned::timestamp(1_721_086_399),
         "2024-07-15T23:33:19.000000+00:00"
     );
     assert_eq!(
-        crate::simulator::canned::timestamp(0),
+        crate::canned::timestamp(0),
         "1970-01-01T00:00:00.000000+00:00"
     );
 }

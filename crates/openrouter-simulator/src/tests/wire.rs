@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::{Client, call, request_bytes};
-use crate::simulator::{Reply, Simulator, SimulatorOptions};
+use crate::{Reply, Simulator, SimulatorOptions};
 
 #[tokio::test]
 async fn keep_alive_serves_two_requests_on_one_connection() {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use openrouter_connector::simulator::{Simulator, SimulatorOptions};
+use openrouter_simulator::{Simulator, SimulatorOptions};
 
 /// Command-line options of the simulator.
 #[derive(Debug, Parser)]
@@ -51,7 +51,22 @@ async fn main() -> ExitCode {
     // Nobody can inspect recorded requests of a separate process: keep memory flat.
     simulator.set_recording(false);
     println!("listening on {}", simulator.base_url());
-    openrouter_connector::lifecycle::shutdown_signal().await;
+    stopped().await;
     drop(simulator);
     ExitCode::SUCCESS
+}
+
+/// Waits for SIGTERM or Ctrl-C.
+async fn stopped() {
+    #[cfg(unix)]
+    if let Ok(mut terminate) =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        return;
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

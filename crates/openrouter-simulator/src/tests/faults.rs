@@ -4,7 +4,7 @@ use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
 use super::{Client, request_bytes};
-use crate::simulator::{Gate, Reply, Simulator};
+use crate::{Gate, Reply, Simulator};
 
 const BODY: &str = r#"{"data":{"total_credits":1,"total_usage":0}}"#;
 
