@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use openrouter_connector::settings::Settings;
-use openrouter_simulator::{Reply, Simulator};
 use openrouter_connector::startup::Application;
+use openrouter_simulator::{Reply, Simulator};
 
 const KEY: &str = "sk-or-v1-bench0123456789abcdef";
 const EVENTS: usize = 20;
@@ -89,7 +89,9 @@ impl Path {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         let first = timings.arrivals[0];
         self.ttfb.push(ms(first));
-        let offsets = timings.arrivals[1..].iter().map(|at| ms(at.saturating_sub(first)));
+        let offsets = timings.arrivals[1..]
+            .iter()
+            .map(|at| ms(at.saturating_sub(first)));
         self.offsets.push(offsets.collect());
         for pair in timings.arrivals.windows(2) {
             self.gaps.push(ms(pair[1].saturating_sub(pair[0])));

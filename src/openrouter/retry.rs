@@ -87,7 +87,10 @@ impl OpenRouterClient {
             match wait {
                 Some(wait)
                     if retries < MAX_RETRIES
-                        && Instant::now().checked_add(wait).is_some_and(|at| at < deadline) => {
+                        && Instant::now()
+                            .checked_add(wait)
+                            .is_some_and(|at| at < deadline) =>
+                {
                     tracing::info!(
                         request_id = %caller.request_id.as_str(),
                         retry = retries + 1,

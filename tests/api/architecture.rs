@@ -171,7 +171,10 @@ fn the_circle_check_sees_a_circle_when_there_is_one() {
     graph.insert("b".to_owned(), BTreeSet::from(["c".to_owned()]));
     graph.insert("c".to_owned(), BTreeSet::from(["a".to_owned()]));
     graph.insert("d".to_owned(), BTreeSet::from(["a".to_owned()]));
-    assert_eq!(circle_through(&graph, "a").unwrap().join(" -> "), "a -> b -> c -> a");
+    assert_eq!(
+        circle_through(&graph, "a").unwrap().join(" -> "),
+        "a -> b -> c -> a"
+    );
     assert_eq!(circle_through(&graph, "d"), None);
 }
 
@@ -197,7 +200,11 @@ fn no_rust_file_in_the_workspace_is_longer_than_600_lines() {
         .iter()
         .filter_map(|file| {
             let lines = fs::read_to_string(file).unwrap().lines().count();
-            let name = file.strip_prefix(root()).unwrap_or(file).display().to_string();
+            let name = file
+                .strip_prefix(root())
+                .unwrap_or(file)
+                .display()
+                .to_string();
             (lines > MAX_LINES).then(|| format!("{name}: {lines} lines"))
         })
         .collect();

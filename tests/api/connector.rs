@@ -6,7 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use openrouter_connector::connector::{self, lint};
+use connector_lint as lint;
+use openrouter_connector::connector;
 use serde_json::{Value, json};
 
 use crate::helpers::{KEY, read, spawn_app, spawn_app_with};

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use openrouter_connector::settings::{LogFormat, Settings};
-use openrouter_simulator::{RecordedRequest, Reply, Simulator};
 use openrouter_connector::startup::Application;
+use openrouter_simulator::{RecordedRequest, Reply, Simulator};
 use reqwest::StatusCode;
 use serde_json::Value;
 

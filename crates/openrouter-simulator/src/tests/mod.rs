@@ -1,5 +1,9 @@
 //! Tests of the simulator over real sockets, with a tiny raw HTTP/1.1 client.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test helpers outside #[test] functions fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers outside #[test] functions fail loudly"
+)]
 
 mod defaults;
 mod faults;

@@ -16,6 +16,17 @@ use serde_json::{Map, Value};
 use vocabulary::{OPERATION_KEYS, ROOT_KEYS};
 pub use wording::{is_sentence_case, is_title_case};
 
+/// Swagger 2.0's rule for `host`: `^[^{}/ :\\]+(?::\d+)?$`.
+fn swagger_host(host: &str) -> bool {
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) => (name, Some(port)),
+        None => (host, None),
+    };
+    let name_ok = !name.is_empty() && !name.contains(['{', '}', '/', ' ', ':', '\\']);
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    name_ok && port_ok
+}
+
 /// Power Platform refuses definitions of 1 MB or more.
 pub const MAX_BYTES: usize = 1_000_000;
 
@@ -165,7 +176,7 @@ impl<'a> Lint<'a> {
 
     fn host(&mut self) {
         let host = self.root["host"].as_str().unwrap_or_default();
-        if !super::deployment::is_host(host) {
+        if !swagger_host(host) {
             self.problem("$.host", "a host name (and port) without scheme or path");
         }
         if !self.root["basePath"]

@@ -63,3 +63,10 @@ pub const TYPES: &[&str] = &[
 
 /// The values of `x-ms-visibility`.
 pub const VISIBILITIES: &[&str] = &["important", "advanced", "internal"];
+
+/// The `format`s Swagger 2.0 and Power Platform know. Kept apart from the generator's own list on
+/// purpose: the lint is a second opinion, not the generator reading its own answer back.
+#[rustfmt::skip]
+pub const FORMATS: &[&str] = &[
+    "int32", "int64", "float", "double", "byte", "binary", "date", "date-time", "password", "date-no-tz", "email", "html", "uri", "uuid",
+];

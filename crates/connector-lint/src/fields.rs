@@ -5,11 +5,10 @@
 use serde_json::Value;
 
 use super::vocabulary::{
-    PARAMETER_KEYS, RESPONSE_KEYS, SCHEMA_KEYS, TYPES, VALUE_KEYS, VISIBILITIES,
+    FORMATS, PARAMETER_KEYS, RESPONSE_KEYS, SCHEMA_KEYS, TYPES, VALUE_KEYS, VISIBILITIES,
 };
 use super::wording::is_title_case;
 use super::{IMPORTANT_FIELDS, Lint, child, field_path};
-use crate::connector::schema::FORMATS;
 
 impl<'a> Lint<'a> {
     /// A parameter: keys, description and display name, and for the body the important
