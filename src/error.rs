@@ -99,6 +99,15 @@ pub enum ApiError {
     LimiterUnavailable,
 }
 
+impl From<rate_limit::Refusal> for ApiError {
+    fn from(refusal: rate_limit::Refusal) -> ApiError {
+        match refusal {
+            rate_limit::Refusal::OverLimit { limit, wait } => ApiError::RateLimited { limit, wait },
+            rate_limit::Refusal::StoreUnavailable => ApiError::LimiterUnavailable,
+        }
+    }
+}
+
 impl ApiError {
     /// A `400` naming the offending field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {

@@ -20,7 +20,7 @@ async fn main() -> std::process::ExitCode {
         };
     }
     if let Some(Command::WriteConnector { public_url, dir }) = &settings.command {
-        return match connector::write_folder(dir, public_url.as_deref()) {
+        return match connector::write_folder(dir, public_url.as_ref()) {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("could not write {}: {error}", dir.display());

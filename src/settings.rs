@@ -8,6 +8,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use reqwest::Url;
 
+use crate::domain::PublicUrl;
+
 /// The default OpenRouter API base URL.
 pub const DEFAULT_OPENROUTER_BASE_URL: &str = "https://openrouter.ai/api/v1";
 
@@ -46,7 +48,7 @@ pub struct Settings {
     /// The public URL of this deployment (e.g. `https://connector.example.com`), used in the
     /// connector definition and in `Location` headers; without it the request's host is used.
     #[arg(long, env = "PUBLIC_BASE_URL", value_name = "PUBLIC_BASE_URL")]
-    pub public_base_url: Option<String>,
+    pub public_base_url: Option<PublicUrl>,
 
     /// Seconds to wait for OpenRouter's whole answer before answering `504`.
     #[arg(
@@ -242,7 +244,7 @@ pub enum Command {
         /// The deployment's public URL, e.g. `https://connector.example.com`; without it the
         /// placeholder host `openrouter-connector.example.com` is written.
         #[arg(long, value_name = "URL")]
-        public_url: Option<String>,
+        public_url: Option<PublicUrl>,
         /// The folder to write.
         #[arg(default_value = "connector")]
         dir: PathBuf,
@@ -262,9 +264,6 @@ impl Settings {
     /// Checks what clap cannot: URLs, positive numbers, header-safe values.
     pub fn validate(&self) -> Result<(), String> {
         http_url("OPENROUTER_BASE_URL", &self.openrouter_base_url)?;
-        if let Some(url) = &self.public_base_url {
-            http_url("PUBLIC_BASE_URL", url)?;
-        }
         positive("UPSTREAM_TIMEOUT_SECS", self.upstream_timeout_secs)?;
         positive(
             "UPSTREAM_CONNECT_TIMEOUT_SECS",

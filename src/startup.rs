@@ -51,7 +51,7 @@ impl Application {
             tokio::spawn(sweep_idle_connections(store.clone()));
         }
         let connector_files = web::Data::new(connector::ConnectorFiles::new(
-            settings.public_base_url.as_deref(),
+            settings.public_base_url.clone(),
         ));
         let document = openapi::document();
         let metrics = web::Data::new(Metrics::default());

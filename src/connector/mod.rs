@@ -4,10 +4,9 @@
 //!
 //! `openapi::document()` (OpenAPI 3.1) → [`swagger2`] (a generic 3.1 → 2.0 converter) →
 //! [`platform`] (the connector's operations, inlined, with [`extensions::EXTENSIONS`]) →
-//! [`Deployment::apply`] (host, scheme, base path). The style lint (the dev-only crate
+//! [`apply`] (host, scheme, base path). The style lint (the dev-only crate
 //! `connector-lint`) checks the result in the tests.
 
-pub mod deployment;
 pub mod extensions;
 pub mod platform;
 pub mod properties;
@@ -19,14 +18,10 @@ pub mod swagger2;
 use std::io;
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-pub use deployment::Deployment;
+use crate::domain::PublicUrl;
 pub use serve::{ConnectorFiles, api_definition, api_properties, configure};
-
-/// The host of the committed definition, replaced by the real one when served or written
-/// with `--public-url`.
-pub const PLACEHOLDER_HOST: &str = "openrouter-connector.example.com";
 
 /// The icon: 230 × 230 px, on the brand colour.
 pub const ICON: &[u8] = include_bytes!("icon.png");
@@ -39,10 +34,24 @@ pub fn definition() -> Value {
 }
 
 /// The definition for `deployment`, as pretty JSON with a final newline.
-pub fn definition_json(deployment: &Deployment) -> String {
+pub fn definition_json(deployment: &PublicUrl) -> String {
     let mut definition = definition();
-    deployment.apply(&mut definition);
+    apply(deployment, &mut definition);
     pretty(&definition)
+}
+
+/// Writes `host`, `basePath` and `schemes` of `deployment` into a definition.
+pub fn apply(deployment: &PublicUrl, definition: &mut Value) {
+    if let Some(root) = definition.as_object_mut() {
+        set_deployment(root, deployment);
+    }
+}
+
+/// Sets `host`, `basePath` and `schemes` of a definition's root object.
+fn set_deployment(root: &mut Map<String, Value>, deployment: &PublicUrl) {
+    root.insert("host".to_owned(), Value::from(deployment.host()));
+    root.insert("basePath".to_owned(), Value::from(deployment.base_path()));
+    root.insert("schemes".to_owned(), Value::from(vec![deployment.scheme()]));
 }
 
 /// `apiProperties.json` as written.
@@ -57,15 +66,11 @@ pub fn settings_json() -> String {
 
 /// The files of the connector folder for the deployment at `public_url` (the placeholder
 /// host when none), by name.
-pub fn files(public_url: Option<&str>) -> io::Result<Vec<(&'static str, Vec<u8>)>> {
-    let deployment = match public_url {
-        Some(url) => Deployment::from_url(url)
-            .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?,
-        None => Deployment::placeholder(),
-    };
+pub fn files(public_url: Option<&PublicUrl>) -> Vec<(&'static str, Vec<u8>)> {
+    let deployment = public_url.cloned().unwrap_or_else(PublicUrl::example);
     let mut definition = definition();
-    deployment.apply(&mut definition);
-    Ok(vec![
+    apply(&deployment, &mut definition);
+    vec![
         (
             "apiDefinition.swagger.json",
             pretty(&definition).into_bytes(),
@@ -77,13 +82,13 @@ pub fn files(public_url: Option<&str>) -> io::Result<Vec<(&'static str, Vec<u8>)
             readme::readme(&definition, &deployment).into_bytes(),
         ),
         ("icon.png", ICON.to_vec()),
-    ])
+    ]
 }
 
 /// Writes `apiDefinition.swagger.json`, `apiProperties.json`, `settings.json`, `readme.md`
 /// and `icon.png` into `dir` (created if missing), for the deployment at `public_url`.
-pub fn write_folder(dir: &Path, public_url: Option<&str>) -> io::Result<()> {
-    let files = files(public_url)?;
+pub fn write_folder(dir: &Path, public_url: Option<&PublicUrl>) -> io::Result<()> {
+    let files = files(public_url);
     std::fs::create_dir_all(dir)?;
     for (name, bytes) in files {
         std::fs::write(dir.join(name), bytes)?;
@@ -214,11 +219,5 @@ mod tests {
             assert_eq!(prefer["x-ms-visibility"], "internal");
             assert_eq!(prefer["default"], "respond-async");
         }
-    }
-
-    #[test]
-    fn a_bad_public_url_is_an_invalid_input_error() {
-        let error = files(Some("ftp://x")).unwrap_err();
-        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
     }
 }

@@ -4,10 +4,10 @@
 
 use serde_json::{Map, Value, json};
 
-use super::PLACEHOLDER_HOST;
 use super::extensions::{Extensions, Side, Visibility};
 use super::schema::overlay;
 use super::swagger2;
+use crate::domain::PublicUrl;
 
 /// The definition a `$ref` to a definition points at, by its prefix.
 const DEFINITIONS: &str = "#/definitions/";
@@ -75,9 +75,7 @@ pub fn definition(openapi: &Value, extensions: &Extensions) -> Value {
     let mut info = swagger["info"].as_object().cloned().unwrap_or_default();
     info.insert("title".to_owned(), json!(extensions.title));
     root.insert("info".to_owned(), Value::Object(info));
-    root.insert("host".to_owned(), json!(PLACEHOLDER_HOST));
-    root.insert("basePath".to_owned(), json!("/"));
-    root.insert("schemes".to_owned(), json!(["https"]));
+    super::set_deployment(&mut root, &PublicUrl::example());
     root.insert("consumes".to_owned(), json!(["application/json"]));
     root.insert("produces".to_owned(), json!(["application/json"]));
     root.insert("paths".to_owned(), strip_ref_siblings(Value::Object(paths)));

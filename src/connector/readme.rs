@@ -3,12 +3,12 @@
 
 use serde_json::Value;
 
-use super::deployment::Deployment;
+use crate::domain::PublicUrl;
 
 const TEMPLATE: &str = include_str!("readme_template.md");
 
 /// The readme for `definition`, written for `deployment`.
-pub fn readme(definition: &Value, deployment: &Deployment) -> String {
+pub fn readme(definition: &Value, deployment: &PublicUrl) -> String {
     let info = &definition["info"];
     TEMPLATE
         .replace("{{title}}", info["title"].as_str().unwrap_or_default())
@@ -59,8 +59,7 @@ mod tests {
         });
         let text = readme(
             &definition,
-            &Deployment::from_url("https://x.example.com")
-                .unwrap_or_else(|_| Deployment::placeholder()),
+            &PublicUrl::from_url("https://x.example.com").unwrap(),
         );
         assert!(text.starts_with("# T\n\nD. "), "{text}");
         let b = text.find("### Do b (`B`)\nDoes b.").unwrap_or(usize::MAX);

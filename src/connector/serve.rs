@@ -6,7 +6,7 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::deployment::Deployment;
+use crate::domain::PublicUrl;
 use crate::error::ApiError;
 
 /// The path of the served definition.
@@ -18,19 +18,13 @@ pub const PROPERTIES_PATH: &str = "/connector/apiProperties.json";
 pub struct ConnectorFiles {
     definition: Value,
     properties: String,
-    public: Option<Deployment>,
+    public: Option<PublicUrl>,
 }
 
 impl ConnectorFiles {
-    /// The files for a service whose `PUBLIC_BASE_URL` is `public_base_url`. A URL Power
-    /// Platform cannot use (settings have already checked it is http(s) with a host) is
-    /// logged and ignored, and the host is then taken from each request.
-    pub fn new(public_base_url: Option<&str>) -> ConnectorFiles {
-        let public = public_base_url.and_then(|url| {
-            Deployment::from_url(url)
-                .inspect_err(|error| tracing::warn!(%error, "PUBLIC_BASE_URL not used in the connector definition"))
-                .ok()
-        });
+    /// The files for a service whose `PUBLIC_BASE_URL` is `public`; without one, the host is
+    /// taken from each request.
+    pub fn new(public: Option<PublicUrl>) -> ConnectorFiles {
         ConnectorFiles {
             definition: super::definition(),
             properties: super::api_properties_json(),
@@ -44,12 +38,12 @@ impl ConnectorFiles {
         let (deployment, from_request) = match &self.public {
             Some(public) => (public.clone(), false),
             None => (
-                Deployment::from_request(request).ok_or_else(unusable_host)?,
+                PublicUrl::from_request(request).ok_or_else(unusable_host)?,
                 true,
             ),
         };
         let mut definition = self.definition.clone();
-        deployment.apply(&mut definition);
+        super::apply(&deployment, &mut definition);
         Ok((super::pretty(&definition), from_request))
     }
 }
@@ -132,7 +126,7 @@ mod tests {
 
     #[actix_web::test]
     async fn the_public_base_url_wins_over_the_request() {
-        let files = ConnectorFiles::new(Some("https://flows.example.com"));
+        let files = ConnectorFiles::new(Some("https://flows.example.com".parse().unwrap()));
         let request = test::TestRequest::get()
             .uri(DEFINITION_PATH)
             .insert_header(("Host", "internal:8080"));

@@ -3,7 +3,9 @@
 pub mod api_key;
 mod connection_id;
 mod model_id;
+mod public_url;
 
 pub use api_key::ApiKey;
 pub use connection_id::ConnectionId;
 pub use model_id::ModelId;
+pub use public_url::{PublicUrl, PublicUrlError, is_host};

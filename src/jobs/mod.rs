@@ -21,8 +21,7 @@ use tokio::sync::Notify;
 pub use outcome::Outcome;
 pub use store::{JobState, JobStore};
 
-use crate::connector::Deployment;
-use crate::domain::{ApiKey, ConnectionId};
+use crate::domain::{ApiKey, ConnectionId, PublicUrl};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::openrouter::{Caller, OpenRouterClient};
@@ -86,7 +85,7 @@ pub struct Jobs {
     store: JobStore,
     async_after: Duration,
     job_timeout: Duration,
-    public_base_url: Option<String>,
+    public_base_url: Option<PublicUrl>,
     spawner: tokio::runtime::Handle,
     running: Mutex<HashSet<JobId>>,
     idle: Notify,
@@ -115,7 +114,7 @@ impl Jobs {
         store: JobStore,
         async_after: Duration,
         job_timeout: Duration,
-        public_base_url: Option<String>,
+        public_base_url: Option<PublicUrl>,
         metrics: web::Data<Metrics>,
     ) -> Jobs {
         Jobs {
@@ -281,9 +280,8 @@ impl Jobs {
     fn location(&self, req: &HttpRequest, id: &JobId) -> HeaderValue {
         let base = self
             .public_base_url
-            .as_deref()
-            .and_then(|url| Deployment::from_url(url).ok())
-            .or_else(|| Deployment::from_request(req))
+            .clone()
+            .or_else(|| PublicUrl::from_request(req))
             .map(|deployment| deployment.base_url())
             .unwrap_or_default();
         let url = format!("{base}/connector/v1/jobs/{}", id.as_str());

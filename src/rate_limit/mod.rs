@@ -14,7 +14,6 @@ pub use in_process::InProcessStore;
 pub use redis_store::RedisStore;
 
 use crate::domain::ConnectionId;
-use crate::error::ApiError;
 
 /// The limit: how many calls at once, and how fast they come back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +86,22 @@ pub struct RateLimiter {
     fail_open: bool,
 }
 
+/// Why the limiter refused a call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The connection is over its limit.
+    #[error("over the limit of {limit} calls per minute")]
+    OverLimit {
+        /// Calls per minute allowed.
+        limit: u32,
+        /// Time until the next call is allowed.
+        wait: Duration,
+    },
+    /// The store (Redis) cannot answer and the limiter fails closed.
+    #[error("the rate limiter's Redis is unreachable")]
+    StoreUnavailable,
+}
+
 impl RateLimiter {
     /// A limiter over `store`; with `fail_open`, calls go through when the store cannot answer.
     pub fn new(store: Store, quota: Quota, fail_open: bool) -> RateLimiter {
@@ -99,7 +114,7 @@ impl RateLimiter {
 
     /// Charges one call: `429` over the limit, `503` when the store cannot answer and the
     /// limiter fails closed.
-    pub async fn charge(&self, id: ConnectionId) -> Result<Admission, ApiError> {
+    pub async fn charge(&self, id: ConnectionId) -> Result<Admission, Refusal> {
         let decision = match &self.store {
             Store::InProcess(store) => store.charge(id).await,
             Store::Redis(store) => store.charge(id).await,
@@ -112,7 +127,7 @@ impl RateLimiter {
             Ok(Decision::Refused { wait }) => {
                 // The request's own line says 429 and why; this detail is for debugging.
                 tracing::debug!(connection = %id, wait_ms = wait.as_millis() as u64, "rate limited");
-                Err(ApiError::RateLimited {
+                Err(Refusal::OverLimit {
                     limit: self.quota.per_minute,
                     wait,
                 })
@@ -126,7 +141,7 @@ impl RateLimiter {
             }
             Err(error) => {
                 tracing::warn!(%error, "rate limiter store unavailable; failing closed");
-                Err(ApiError::LimiterUnavailable)
+                Err(Refusal::StoreUnavailable)
             }
         }
     }

@@ -144,7 +144,7 @@ fn body_schema<'a>(definition: &'a Value, method: &str, path: &str) -> &'a Value
 #[test]
 fn the_committed_connector_folder_is_what_the_generator_writes() {
     let mut stale = Vec::new();
-    for (name, bytes) in connector::files(None).unwrap() {
+    for (name, bytes) in connector::files(None) {
         let committed = std::fs::read(committed_dir().join(name)).unwrap_or_default();
         if committed != bytes {
             stale.push(name);
@@ -160,7 +160,7 @@ fn the_committed_connector_folder_is_what_the_generator_writes() {
 fn the_committed_definition_uses_the_placeholder_host_over_https() {
     let text = std::fs::read_to_string(committed_dir().join("apiDefinition.swagger.json")).unwrap();
     let definition: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(definition["host"], connector::PLACEHOLDER_HOST);
+    assert_eq!(definition["host"], "openrouter-connector.example.com");
     assert_eq!(definition["schemes"], json!(["https"]));
     assert_eq!(definition["basePath"], "/");
     assert!(text.ends_with("}\n"));
@@ -386,7 +386,8 @@ fn the_readme_has_the_sections_of_the_connectors_repository() {
 #[test]
 fn write_folder_writes_the_five_files_for_a_public_url() {
     let dir = std::env::temp_dir().join(format!("connector-{}", uuid::Uuid::new_v4()));
-    connector::write_folder(&dir, Some("https://flows.example.com:8443/openrouter")).unwrap();
+    let public = "https://flows.example.com:8443/openrouter".parse().unwrap();
+    connector::write_folder(&dir, Some(&public)).unwrap();
     let definition: Value =
         serde_json::from_slice(&std::fs::read(dir.join("apiDefinition.swagger.json")).unwrap())
             .unwrap();
@@ -408,7 +409,8 @@ fn write_folder_writes_the_five_files_for_a_public_url() {
 #[tokio::test]
 async fn the_served_definition_uses_public_base_url_when_it_is_set() {
     let app =
-        spawn_app_with(|s| s.public_base_url = Some("https://flows.example.com".to_owned())).await;
+        spawn_app_with(|s| s.public_base_url = Some("https://flows.example.com".parse().unwrap()))
+            .await;
     let response = app
         .http
         .get(app.url(DEFINITION))
@@ -421,9 +423,8 @@ async fn the_served_definition_uses_public_base_url_when_it_is_set() {
     assert_eq!(definition["host"], "flows.example.com");
     assert_eq!(definition["schemes"], json!(["https"]));
     let mut expected = connector::definition();
-    connector::Deployment::from_url("https://flows.example.com")
-        .unwrap()
-        .apply(&mut expected);
+    let public = "https://flows.example.com".parse().unwrap();
+    connector::apply(&public, &mut expected);
     assert_eq!(definition, expected);
 }
 

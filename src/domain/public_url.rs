@@ -1,51 +1,66 @@
-//! Where a deployment of the service answers: the `host`, `schemes` and `basePath` of the
-//! definition, from `PUBLIC_BASE_URL` (or `--public-url`) or from the request that asked.
+//! Where a deployment of the service answers (scheme, host, base path), from `PUBLIC_BASE_URL`
+//! (or `--public-url`) or from the request that asked. The connector definition's `host` and
+//! the async `Location` are both built from it.
 
 use actix_web::HttpRequest;
 use reqwest::Url;
-use serde_json::{Value, json};
 
-use super::PLACEHOLDER_HOST;
-
-/// The public address of one deployment.
+/// The public address of one deployment of the service.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Deployment {
+pub struct PublicUrl {
     scheme: String,
     host: String,
     base_path: String,
 }
 
-impl Deployment {
-    /// The placeholder of the committed files: `https://openrouter-connector.example.com/`.
-    pub fn placeholder() -> Deployment {
-        Deployment {
+/// Why a URL cannot be this deployment's public URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PublicUrlError(String);
+
+impl std::str::FromStr for PublicUrl {
+    type Err = PublicUrlError;
+
+    fn from_str(url: &str) -> Result<PublicUrl, PublicUrlError> {
+        PublicUrl::from_url(url)
+    }
+}
+
+impl PublicUrl {
+    /// The example deployment `https://openrouter-connector.example.com/`, written into the
+    /// committed connector files, where a maker replaces it or the service serves its own host.
+    pub fn example() -> PublicUrl {
+        PublicUrl {
             scheme: "https".to_owned(),
-            host: PLACEHOLDER_HOST.to_owned(),
+            host: "openrouter-connector.example.com".to_owned(),
             base_path: "/".to_owned(),
         }
     }
 
     /// The deployment at `url` (e.g. `https://connector.example.com` or
     /// `https://example.com/openrouter`, whose path becomes the `basePath`).
-    pub fn from_url(url: &str) -> Result<Deployment, String> {
-        let parsed = Url::parse(url).map_err(|error| format!("{url} is not a URL: {error}"))?;
+    pub fn from_url(url: &str) -> Result<PublicUrl, PublicUrlError> {
+        let parsed = Url::parse(url)
+            .map_err(|error| PublicUrlError(format!("{url} is not a URL: {error}")))?;
         let scheme = parsed.scheme().to_owned();
         if scheme != "http" && scheme != "https" {
-            return Err(format!("{url} must start with http:// or https://"));
+            return Err(PublicUrlError(format!(
+                "{url} must start with http:// or https://"
+            )));
         }
         let host = match (parsed.host_str(), parsed.port()) {
             (Some(host), Some(port)) => format!("{host}:{port}"),
             (Some(host), None) => host.to_owned(),
-            (None, _) => return Err(format!("{url} has no host")),
+            (None, _) => return Err(PublicUrlError(format!("{url} has no host"))),
         };
         if !is_host(&host) {
-            return Err(format!(
+            return Err(PublicUrlError(format!(
                 "{url}: Power Platform needs a host name (an IPv6 address cannot be used)"
-            ));
+            )));
         }
         let path = parsed.path().trim_end_matches('/');
         let base_path = if path.is_empty() { "/" } else { path };
-        Ok(Deployment {
+        Ok(PublicUrl {
             scheme,
             host,
             base_path: base_path.to_owned(),
@@ -55,19 +70,24 @@ impl Deployment {
     /// The deployment as the caller reached it: `Forwarded`, `X-Forwarded-Host` and
     /// `X-Forwarded-Proto` when a proxy set them, else `Host` and the connection's scheme.
     /// None when the host is not one Power Platform accepts.
-    pub fn from_request(request: &HttpRequest) -> Option<Deployment> {
+    pub fn from_request(request: &HttpRequest) -> Option<PublicUrl> {
         let info = request.connection_info();
         let host = info.host().trim().to_ascii_lowercase();
         let scheme = info.scheme().trim().to_ascii_lowercase();
         let scheme = if scheme == "http" { "http" } else { "https" };
-        is_host(&host).then(|| Deployment {
+        is_host(&host).then(|| PublicUrl {
             scheme: scheme.to_owned(),
             host,
             base_path: "/".to_owned(),
         })
     }
 
-    /// The `host` of the definition: a name and maybe a port.
+    /// The base path: `/`, or the path of `PUBLIC_BASE_URL` without a trailing slash.
+    pub fn base_path(&self) -> &str {
+        &self.base_path
+    }
+
+    /// The host: a name and maybe a port.
     pub fn host(&self) -> &str {
         &self.host
     }
@@ -81,15 +101,6 @@ impl Deployment {
     pub fn base_url(&self) -> String {
         let path = self.base_path.trim_end_matches('/');
         format!("{}://{}{path}", self.scheme, self.host)
-    }
-
-    /// Writes `host`, `basePath` and `schemes` into a definition.
-    pub fn apply(&self, definition: &mut Value) {
-        if let Some(root) = definition.as_object_mut() {
-            root.insert("host".to_owned(), json!(self.host));
-            root.insert("basePath".to_owned(), json!(self.base_path));
-            root.insert("schemes".to_owned(), json!([self.scheme]));
-        }
     }
 }
 
@@ -118,33 +129,28 @@ mod tests {
     #[test]
     fn a_public_url_gives_host_scheme_and_base_path() {
         let deployment =
-            Deployment::from_url("https://Connector.Example.com:8443/openrouter/").unwrap();
+            PublicUrl::from_url("https://Connector.Example.com:8443/openrouter/").unwrap();
         assert_eq!(deployment.host(), "connector.example.com:8443");
         assert_eq!(deployment.scheme(), "https");
         assert_eq!(
             deployment.base_url(),
             "https://connector.example.com:8443/openrouter"
         );
-        let mut definition = json!({"host": "x", "basePath": "/", "schemes": ["http"]});
-        deployment.apply(&mut definition);
-        assert_eq!(
-            definition,
-            json!({"host": "connector.example.com:8443", "basePath": "/openrouter", "schemes": ["https"]})
-        );
+        assert_eq!(deployment.base_path(), "/openrouter");
     }
 
     #[test]
     fn a_default_port_is_left_out() {
-        let deployment = Deployment::from_url("http://localhost:80").unwrap();
+        let deployment = PublicUrl::from_url("http://localhost:80").unwrap();
         assert_eq!(deployment.host(), "localhost");
         assert_eq!(deployment.base_url(), "http://localhost");
     }
 
     #[test]
     fn a_url_that_power_platform_cannot_use_is_refused() {
-        assert!(Deployment::from_url("ftp://example.com").is_err());
-        assert!(Deployment::from_url("https://[::1]:8080").is_err());
-        assert!(Deployment::from_url("not a url").is_err());
+        assert!(PublicUrl::from_url("ftp://example.com").is_err());
+        assert!(PublicUrl::from_url("https://[::1]:8080").is_err());
+        assert!(PublicUrl::from_url("not a url").is_err());
     }
 
     #[test]
@@ -154,7 +160,7 @@ mod tests {
             .insert_header(("X-Forwarded-Host", "public.example.com, proxy.local"))
             .insert_header(("X-Forwarded-Proto", "https"))
             .to_http_request();
-        let deployment = Deployment::from_request(&request).unwrap();
+        let deployment = PublicUrl::from_request(&request).unwrap();
         assert_eq!(deployment.base_url(), "https://public.example.com");
     }
 
@@ -164,7 +170,7 @@ mod tests {
             .insert_header(("Host", "127.0.0.1:8080"))
             .to_http_request();
         assert_eq!(
-            Deployment::from_request(&request).unwrap().base_url(),
+            PublicUrl::from_request(&request).unwrap().base_url(),
             "http://127.0.0.1:8080"
         );
     }
@@ -174,6 +180,6 @@ mod tests {
         let request = TestRequest::default()
             .insert_header(("X-Forwarded-Host", "evil.example.com/\"}"))
             .to_http_request();
-        assert_eq!(Deployment::from_request(&request), None);
+        assert_eq!(PublicUrl::from_request(&request), None);
     }
 }
