@@ -7,12 +7,11 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
-use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 
 use crate::domain::{ApiKey, ConnectionId, api_key::KeyError};
 use crate::error::ApiError;
-use crate::lifecycle::Lifecycle;
-use crate::rate_limit::RateLimiter;
+use crate::state::AppState;
 
 /// The header the published Independent Publisher connector sends the key in.
 pub const API_KEY_HEADER: &str = "api_key";
@@ -79,20 +78,15 @@ impl Connection {
     /// Reads the key (`401`), names the connection for the request's log line, and charges the
     /// limiter (`429`, or `503` when its Redis is unreachable and it fails closed). The
     /// admission is left in the request for the `X-RateLimit-*` headers.
-    pub async fn open(req: &HttpRequest) -> Result<Connection, ApiError> {
-        if req
-            .app_data::<web::Data<Lifecycle>>()
-            .is_some_and(|lifecycle| lifecycle.is_draining())
-        {
+    pub async fn open(req: &HttpRequest, state: &AppState) -> Result<Connection, ApiError> {
+        if state.lifecycle.is_draining() {
             return Err(ApiError::Draining);
         }
         let connection = Connection::from_headers(req.headers())?;
         // Named in the request's log line (`request_id::assign`).
         req.extensions_mut().insert(connection.id);
-        if let Some(limiter) = req.app_data::<web::Data<RateLimiter>>() {
-            let admission = limiter.charge(connection.id).await?;
-            req.extensions_mut().insert(admission);
-        }
+        let admission = state.limiter.charge(connection.id).await?;
+        req.extensions_mut().insert(admission);
         Ok(connection)
     }
 }
@@ -103,7 +97,7 @@ impl FromRequest for Connection {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { Connection::open(&req).await })
+        Box::pin(async move { Connection::open(&req, &*AppState::of(&req)?).await })
     }
 }
 

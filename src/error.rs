@@ -97,6 +97,9 @@ pub enum ApiError {
     /// The limiter's Redis cannot be reached and the limiter fails closed.
     #[error("the rate limiter's Redis is unreachable")]
     LimiterUnavailable,
+    /// The App was built without its state: a bug of start-up, never a silent default.
+    #[error("the application state is missing")]
+    StateMissing,
 }
 
 impl From<rate_limit::Refusal> for ApiError {
@@ -173,6 +176,9 @@ impl ApiError {
             | ApiError::Upstream { message, .. }
             | ApiError::UpstreamFailed { message, .. } => message.clone(),
             ApiError::MalformedKey(message) => (*message).to_owned(),
+            ApiError::StateMissing => "The service was started without its state (a bug of the \
+                service, not of the call). Tell its operators."
+                .to_owned(),
         }
     }
 
@@ -204,7 +210,8 @@ impl ApiError {
             | ApiError::JobStoreUnavailable
             | ApiError::JobNotFound
             | ApiError::Interrupted
-            | ApiError::LimiterUnavailable => None,
+            | ApiError::LimiterUnavailable
+            | ApiError::StateMissing => None,
         }
     }
 
@@ -236,7 +243,8 @@ impl ResponseError for ApiError {
             | ApiError::Busy
             | ApiError::Draining
             | ApiError::JobStoreUnavailable
-            | ApiError::Interrupted => StatusCode::SERVICE_UNAVAILABLE,
+            | ApiError::Interrupted
+            | ApiError::StateMissing => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::JobNotFound => StatusCode::NOT_FOUND,
             ApiError::SlowBody => StatusCode::REQUEST_TIMEOUT,
         }
@@ -280,7 +288,8 @@ impl ResponseError for ApiError {
             | ApiError::UpstreamFailed { .. }
             | ApiError::UpstreamTimeout(_)
             | ApiError::JobNotFound
-            | ApiError::SlowBody => {}
+            | ApiError::SlowBody
+            | ApiError::StateMissing => {}
         }
         response.json(self.body())
     }

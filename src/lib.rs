@@ -20,6 +20,8 @@ pub mod openrouter;
 pub mod rate_limit;
 pub mod redis_connection;
 pub mod request_id;
+pub mod routes;
 pub mod settings;
 pub mod startup;
+pub mod state;
 pub mod telemetry;

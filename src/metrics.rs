@@ -3,19 +3,20 @@
 //! rejections, async jobs running, and the adapter's own overhead (time spent in the service
 //! outside upstream calls). No label ever carries a key, a prompt or a connection.
 
-use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, web};
+use actix_web::{Error, HttpMessage, HttpRequest};
 
 use crate::error::ApiError;
+use crate::openrouter::{UpstreamAnswer, UpstreamStats};
+use crate::routes;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 17] = [
@@ -70,41 +71,21 @@ struct Tables {
     overhead: BTreeMap<&'static str, Histogram>,
 }
 
+impl Tables {
+    fn upstream_answers(&mut self, upstream: &[UpstreamAnswer]) {
+        for answer in upstream {
+            *self.upstream.entry(answer.status).or_default() += 1;
+            self.upstream_latency.observe(answer.elapsed.as_secs_f64());
+        }
+    }
+}
+
 /// The service's metrics.
 #[derive(Debug, Default)]
 pub struct Metrics {
     tables: Mutex<Tables>,
     limiter_rejections: AtomicU64,
     jobs_running: AtomicI64,
-}
-
-/// What one request did upstream, gathered while it runs.
-#[derive(Debug, Default)]
-struct RequestStats {
-    upstream_time: Cell<Duration>,
-    upstream: RefCell<Vec<(u16, Duration)>>,
-}
-
-impl RequestStats {
-    fn drain(&self) -> RequestStats {
-        RequestStats {
-            upstream_time: Cell::new(self.upstream_time.get()),
-            upstream: RefCell::new(self.upstream.take()),
-        }
-    }
-}
-
-tokio::task_local! {
-    static STATS: RequestStats;
-}
-
-/// Called by the upstream client for every answer it reads: counted for the request running
-/// on this task, if any.
-pub fn upstream_answered(status: u16, elapsed: Duration) {
-    let _ = STATS.try_with(|stats| {
-        stats.upstream_time.set(stats.upstream_time.get() + elapsed);
-        stats.upstream.borrow_mut().push((status, elapsed));
-    });
 }
 
 impl Metrics {
@@ -118,7 +99,7 @@ impl Metrics {
         operation: &'static str,
         status: u16,
         total: Duration,
-        stats: &RequestStats,
+        upstream: &[UpstreamAnswer],
         limited: bool,
     ) {
         if limited {
@@ -133,18 +114,24 @@ impl Metrics {
             .entry(operation)
             .or_default()
             .observe(total.as_secs_f64());
-        let upstream = stats.upstream.borrow();
-        for (status, elapsed) in upstream.iter() {
-            *tables.upstream.entry(*status).or_default() += 1;
-            tables.upstream_latency.observe(elapsed.as_secs_f64());
-        }
+        tables.upstream_answers(upstream);
         if !upstream.is_empty() {
-            let overhead = total.saturating_sub(stats.upstream_time.get());
+            let upstream_time = upstream.iter().fold(Duration::ZERO, |sum, answer| {
+                sum.saturating_add(answer.elapsed)
+            });
+            let overhead = total.saturating_sub(upstream_time);
             tables
                 .overhead
                 .entry(operation)
                 .or_default()
                 .observe(overhead.as_secs_f64());
+        }
+    }
+
+    /// Records the upstream answers of an async job, read after its request was answered.
+    pub fn record_upstream(&self, upstream: &[UpstreamAnswer]) {
+        if let Ok(mut tables) = self.tables.lock() {
+            tables.upstream_answers(upstream);
         }
     }
 
@@ -213,41 +200,17 @@ impl Metrics {
     }
 }
 
-/// The operation a matched route serves, as a metric label.
-fn operation(pattern: Option<&str>) -> &'static str {
-    match pattern {
-        Some("/connector/v1/completions") => "Completion",
-        Some("/connector/v1/chat/completions") => "ChatCompletion",
-        Some("/connector/v1/models") => "ListModels",
-        Some("/connector/v1/models/{author}/{slug}/endpoints") => "ListModelEndpoints",
-        Some("/connector/v1/credits") => "GetCredits",
-        Some("/connector/v1/generation") => "GetGeneration",
-        Some(pattern) if pattern.starts_with("/connector/v1/jobs") => "GetJob",
-        Some(pattern) if pattern.starts_with("/api/v1") => "PassThrough",
-        Some(pattern) if pattern.starts_with("/health") => "Health",
-        Some("/metrics") => "Metrics",
-        Some(pattern) if pattern.starts_with("/connector/") => "ConnectorDefinition",
-        Some(_) => "Docs",
-        None => "Unmatched",
-    }
-}
-
 /// Middleware body: times the request, gathers its upstream calls, and records both.
 pub async fn measure(
+    metrics: Arc<Metrics>,
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let started = Instant::now();
-    let stats = RequestStats::default();
-    let (outcome, stats) = STATS
-        .scope(stats, async {
-            let outcome = next.call(req).await;
-            (outcome, STATS.with(RequestStats::drain))
-        })
-        .await;
-    let response = outcome?;
-    if let Some(metrics) = metrics {
+    let stats = UpstreamStats::default();
+    req.extensions_mut().insert(stats.clone());
+    let response = next.call(req).await?;
+    {
         let limited = response
             .response()
             .error()
@@ -255,19 +218,22 @@ pub async fn measure(
             .is_some_and(|error| matches!(error, ApiError::RateLimited { .. }));
         let pattern = response.request().match_pattern();
         metrics.record(
-            operation(pattern.as_deref()),
+            routes::operation(pattern.as_deref()),
             response.status().as_u16(),
             started.elapsed(),
-            &stats,
+            &stats.take(),
             limited,
         );
     }
     Ok(response)
 }
 
-/// `GET /metrics`: the metrics in Prometheus text format.
-pub async fn serve(metrics: web::Data<Metrics>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render())
+/// Where the upstream answers of this request are counted: the list the metrics middleware put
+/// on every request. A handler run without that middleware (a unit test) gets a list of its
+/// own, which nobody reads.
+pub fn upstream_stats(req: &HttpRequest) -> UpstreamStats {
+    req.extensions()
+        .get::<UpstreamStats>()
+        .cloned()
+        .unwrap_or_default()
 }

@@ -9,7 +9,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::actions::{self, input::BodyLimit, passthrough::PassthroughLimits};
+use crate::actions;
 use crate::connector;
 use crate::jobs::{JobStore, Jobs};
 use crate::lifecycle::{self, Lifecycle};
@@ -19,7 +19,9 @@ use crate::openrouter::OpenRouterClient;
 use crate::rate_limit::{self, InProcessStore, RateLimiter, RedisStore, Store};
 use crate::redis_connection::SharedRedis;
 use crate::request_id;
+use crate::routes::{self, mount};
 use crate::settings::Settings;
+use crate::state::{AppState, Limits};
 
 /// A bound, not yet running service.
 pub struct Application {
@@ -35,10 +37,7 @@ impl Application {
     pub async fn build(settings: &Settings) -> std::io::Result<Application> {
         let listener = TcpListener::bind(settings.bind)?;
         let address = listener.local_addr()?;
-        let client =
-            web::Data::new(OpenRouterClient::new(settings).map_err(std::io::Error::other)?);
-        let limit = web::Data::new(BodyLimit(settings.max_body_bytes));
-        let passthrough = web::Data::new(PassthroughLimits::new(settings));
+        let client = Arc::new(OpenRouterClient::new(settings).map_err(std::io::Error::other)?);
         let redis = match &settings.redis_url {
             Some(url) => Some(Arc::new(
                 SharedRedis::new(url, Duration::from_millis(settings.redis_timeout_ms))
@@ -46,7 +45,7 @@ impl Application {
             )),
             None => None,
         };
-        let limiter = web::Data::new(build_limiter(settings, redis.as_ref()));
+        let limiter = build_limiter(settings, redis.as_ref());
         if let Some(store) = limiter.in_process() {
             tokio::spawn(sweep_idle_connections(store.clone()));
         }
@@ -54,41 +53,49 @@ impl Application {
             settings.public_base_url.clone(),
         ));
         let document = openapi::document();
-        let metrics = web::Data::new(Metrics::default());
+        let metrics = Arc::new(Metrics::default());
         let job_timeout = Duration::from_secs(settings.job_timeout_secs);
         let job_ttl = Duration::from_secs(settings.job_ttl_secs);
         let job_store = match &redis {
             Some(redis) => JobStore::redis(redis.clone(), job_timeout, job_ttl),
             None => JobStore::memory(job_timeout, job_ttl),
         };
-        let jobs = web::Data::new(Jobs::new(
+        let jobs = Arc::new(Jobs::new(
             job_store,
             Duration::from_secs(settings.async_after_secs),
             job_timeout,
             settings.public_base_url.clone(),
             metrics.clone(),
         ));
-        let app_jobs = jobs.clone();
-        let lifecycle = web::Data::new(Lifecycle::default());
-        let app_lifecycle = lifecycle.clone();
+        let lifecycle = Arc::new(Lifecycle::default());
+        // The one application state, registered once below.
+        let state = web::Data::new(AppState {
+            client,
+            limiter,
+            jobs: jobs.clone(),
+            lifecycle: lifecycle.clone(),
+            metrics: metrics.clone(),
+            limits: Limits {
+                body_bytes: settings.max_body_bytes,
+                passthrough_body_bytes: settings.passthrough_max_body_bytes,
+                stream_idle: Duration::from_secs(settings.stream_idle_timeout_secs),
+            },
+        });
         let mut server = HttpServer::new(move || {
+            let measured = metrics.clone();
             App::new()
                 .wrap(from_fn(rate_limit::add_headers))
-                .wrap(from_fn(metrics::measure))
+                .wrap(from_fn(move |req, next| {
+                    metrics::measure(measured.clone(), req, next)
+                }))
                 .wrap(from_fn(request_id::assign))
-                .app_data(metrics.clone())
-                .app_data(app_jobs.clone())
-                .app_data(app_lifecycle.clone())
-                .app_data(client.clone())
-                .app_data(limiter.clone())
-                .app_data(limit.clone())
-                .app_data(passthrough.clone())
+                .app_data(state.clone())
                 .configure(actions::configure)
-                .app_data(connector_files.clone())
-                .configure(connector::configure)
-                .route("/metrics", web::get().to(metrics::serve))
+                .configure(connector::configure(connector_files.clone()))
+                .service(mount(routes::METRICS, actions::health::metrics))
                 .service(
-                    SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", document.clone()),
+                    SwaggerUi::new(routes::SWAGGER_UI.path)
+                        .url(routes::OPENAPI.path, document.clone()),
                 )
                 .route(
                     "/swagger-ui",
@@ -112,8 +119,8 @@ impl Application {
         Ok(Application {
             address,
             server: server.run(),
-            lifecycle: lifecycle.into_inner(),
-            jobs: jobs.into_inner(),
+            lifecycle,
+            jobs,
             grace: Duration::from_secs(settings.shutdown_grace_secs),
         })
     }

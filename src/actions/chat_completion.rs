@@ -18,8 +18,10 @@ use super::messages::{ContentRole, JsonSchemaFormat, Message, ResponseFormat, To
 use super::options::GenerationOptions;
 use crate::domain::ModelId;
 use crate::error::{ApiError, ErrorBody};
-use crate::jobs::{Jobs, OwnedCaller};
 use crate::openrouter::OpenRouterClient;
+use crate::openrouter::OwnedCaller;
+use crate::routes;
+use crate::state::AppState;
 
 /// A chat request: the message, who says it, and everything OpenRouter offers around it.
 #[derive(Debug, Default, Serialize, ToSchema)]
@@ -441,8 +443,8 @@ impl ChatCompletionResponse {
 /// available; other OpenRouter parameters go in `extra`.
 #[utoipa::path(
     post,
-    path = "/connector/v1/chat/completions",
-    operation_id = "ChatCompletion",
+    path = routes::CHAT_COMPLETION.path,
+    operation_id = routes::CHAT_COMPLETION.operation_id,
     tag = "Connector actions",
     request_body = ChatCompletionRequest,
     responses(
@@ -465,8 +467,7 @@ impl ChatCompletionResponse {
 pub async fn chat_completion(
     req: HttpRequest,
     call: Call<ChatCompletionRequest>,
-    client: web::Data<OpenRouterClient>,
-    jobs: web::Data<Jobs>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body = call.input.to_upstream();
     let owner = call.connection.id();
@@ -474,7 +475,9 @@ pub async fn chat_completion(
         let answer = client.chat_completion(caller.caller(), &body).await?;
         Ok(ChatCompletionResponse::from_upstream(answer))
     };
-    jobs.into_inner()
-        .answer(&req, owner, call.owned_caller(), client.into_inner(), work)
+    state
+        .jobs
+        .clone()
+        .answer(&req, owner, call.owned_caller(), state.client.clone(), work)
         .await
 }

@@ -16,8 +16,10 @@ use super::input::{ActionInput, Call, Fields};
 use super::options::GenerationOptions;
 use crate::domain::ModelId;
 use crate::error::{ApiError, ErrorBody};
-use crate::jobs::{Jobs, OwnedCaller};
 use crate::openrouter::OpenRouterClient;
+use crate::openrouter::OwnedCaller;
+use crate::routes;
+use crate::state::AppState;
 
 /// A text completion request: a prompt and the options to continue it with.
 #[derive(Debug, Serialize, ToSchema)]
@@ -190,8 +192,8 @@ impl CompletionResponse {
 /// other OpenRouter parameters go in `extra`.
 #[utoipa::path(
     post,
-    path = "/connector/v1/completions",
-    operation_id = "Completion",
+    path = routes::COMPLETION.path,
+    operation_id = routes::COMPLETION.operation_id,
     tag = "Connector actions",
     request_body = CompletionRequest,
     responses(
@@ -214,8 +216,7 @@ impl CompletionResponse {
 pub async fn completion(
     req: HttpRequest,
     call: Call<CompletionRequest>,
-    client: web::Data<OpenRouterClient>,
-    jobs: web::Data<Jobs>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body = call.input.to_upstream();
     let owner = call.connection.id();
@@ -223,7 +224,9 @@ pub async fn completion(
         let answer = client.completion(caller.caller(), &body).await?;
         Ok(CompletionResponse::from_upstream(answer))
     };
-    jobs.into_inner()
-        .answer(&req, owner, call.owned_caller(), client.into_inner(), work)
+    state
+        .jobs
+        .clone()
+        .answer(&req, owner, call.owned_caller(), state.client.clone(), work)
         .await
 }

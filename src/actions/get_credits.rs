@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 use super::flat::{decode, unwrap_data};
 use super::input::{ActionInput, Call, Fields};
 use crate::error::{ApiError, ErrorBody};
-use crate::openrouter::OpenRouterClient;
+use crate::routes;
+use crate::state::AppState;
 
 /// Get Credits takes no input.
 #[derive(Debug)]
@@ -61,8 +62,8 @@ impl Credits {
 /// is left. OpenRouter may refuse this to keys that are not management keys.
 #[utoipa::path(
     get,
-    path = "/connector/v1/credits",
-    operation_id = "GetCredits",
+    path = routes::GET_CREDITS.path,
+    operation_id = routes::GET_CREDITS.operation_id,
     tag = "Connector actions",
     responses(
         (status = 200, description = "The account's credits.", body = Credits),
@@ -76,9 +77,9 @@ impl Credits {
 )]
 pub async fn get_credits(
     call: Call<NoInput>,
-    client: web::Data<OpenRouterClient>,
+    state: web::Data<AppState>,
 ) -> Result<web::Json<Credits>, ApiError> {
-    let answer = client.credits(call.caller()).await?;
+    let answer = state.client.credits(call.caller()).await?;
     Ok(web::Json(
         decode::<Credits>(unwrap_data(answer))?.with_remaining(),
     ))

@@ -10,7 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::flat::{decode, unwrap_data};
 use super::input::{ActionInput, Call, Fields, check};
 use crate::error::{ApiError, ErrorBody};
-use crate::openrouter::OpenRouterClient;
+use crate::routes;
+use crate::state::AppState;
 
 /// Which generation to look up.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -143,8 +144,8 @@ pub struct Generation {
 /// reason and every provider tried. The record appears a few seconds after the generation.
 #[utoipa::path(
     get,
-    path = "/connector/v1/generation",
-    operation_id = "GetGeneration",
+    path = routes::GET_GENERATION.path,
+    operation_id = routes::GET_GENERATION.operation_id,
     tag = "Connector actions",
     params(GenerationQuery),
     responses(
@@ -160,8 +161,11 @@ pub struct Generation {
 )]
 pub async fn get_generation(
     call: Call<GenerationQuery>,
-    client: web::Data<OpenRouterClient>,
+    state: web::Data<AppState>,
 ) -> Result<web::Json<Generation>, ApiError> {
-    let answer = client.generation(call.caller(), &call.input.id).await?;
+    let answer = state
+        .client
+        .generation(call.caller(), &call.input.id)
+        .await?;
     Ok(web::Json(decode(unwrap_data(answer))?))
 }

@@ -6,7 +6,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::connection::Connection;
 use crate::error::{ApiError, ErrorBody};
-use crate::jobs::{JobId, Jobs};
+use crate::jobs::JobId;
+use crate::routes;
+use crate::state::AppState;
 
 /// Poll a long generation
 ///
@@ -15,8 +17,8 @@ use crate::jobs::{JobId, Jobs};
 /// Apps follow this by themselves.
 #[utoipa::path(
     get,
-    path = "/connector/v1/jobs/{id}",
-    operation_id = "GetJob",
+    path = routes::GET_JOB.path,
+    operation_id = routes::GET_JOB.operation_id,
     tag = "Service",
     params(("id" = String, Path, description = "The job's id, from the `Location` of the `202`.")),
     responses(
@@ -30,7 +32,7 @@ use crate::jobs::{JobId, Jobs};
 pub async fn get_job(
     req: HttpRequest,
     id: web::Path<String>,
-    jobs: web::Data<Jobs>,
+    state: web::Data<AppState>,
 ) -> HttpResponse {
     let Some(id) = JobId::parse(&id) else {
         return HttpResponse::from_error(ApiError::JobNotFound);
@@ -40,5 +42,5 @@ pub async fn get_job(
         Err(ApiError::MissingKey) => None,
         Err(_) => return HttpResponse::from_error(ApiError::JobNotFound),
     };
-    jobs.poll(&req, &id, poller).await
+    state.jobs.poll(&req, &id, poller).await
 }

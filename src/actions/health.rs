@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::lifecycle::Lifecycle;
-use crate::rate_limit::RateLimiter;
+use crate::routes;
+use crate::state::AppState;
 
 /// The service's state.
 #[derive(Debug, Serialize, ToSchema)]
@@ -17,7 +17,7 @@ pub struct Health {
 /// Liveness
 ///
 /// Answers `200` while the process runs.
-#[utoipa::path(get, path = "/health/live", operation_id = "Live", tag = "Service",
+#[utoipa::path(get, path = routes::LIVE.path, operation_id = routes::LIVE.operation_id, tag = "Service",
     responses((status = 200, description = "The process is alive.", body = Health)))]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
@@ -27,21 +27,18 @@ pub async fn live() -> HttpResponse {
 ///
 /// Answers `200` when the service can take calls; `503` while it drains for shutdown, or while a
 /// configured Redis is unreachable and the rate limiter fails closed.
-#[utoipa::path(get, path = "/health/ready", operation_id = "Ready", tag = "Service",
+#[utoipa::path(get, path = routes::READY.path, operation_id = routes::READY.operation_id, tag = "Service",
     responses(
         (status = 200, description = "The service takes calls.", body = Health),
         (status = 503, description = "The service cannot take calls now.", body = Health),
     ))]
-pub async fn ready(
-    limiter: web::Data<RateLimiter>,
-    lifecycle: web::Data<Lifecycle>,
-) -> HttpResponse {
-    if lifecycle.is_draining() {
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    if state.lifecycle.is_draining() {
         return HttpResponse::ServiceUnavailable().json(Health {
             status: "draining: the service is shutting down",
         });
     }
-    if limiter.is_ready().await {
+    if state.limiter.is_ready().await {
         HttpResponse::Ok().json(Health { status: "ok" })
     } else {
         HttpResponse::ServiceUnavailable()
@@ -50,4 +47,11 @@ pub async fn ready(
                 status: "unavailable: the rate limiter's Redis is unreachable",
             })
     }
+}
+
+/// `GET /metrics`: the metrics in Prometheus text format (no key, not rate limited).
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render())
 }

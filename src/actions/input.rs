@@ -17,8 +17,10 @@ use serde_json::{Map, Value};
 
 use crate::connection::Connection;
 use crate::error::ApiError;
-use crate::openrouter::Caller;
+use crate::metrics;
+use crate::openrouter::{Caller, OwnedCaller, UpstreamStats};
 use crate::request_id::RequestId;
+use crate::state::AppState;
 
 /// The input of one action, parsed from the request once the key has been checked.
 pub trait ActionInput: Sized {
@@ -29,10 +31,6 @@ pub trait ActionInput: Sized {
 /// How long a request body may take to arrive.
 const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// The largest body a connector action accepts, set from `MAX_BODY_BYTES`.
-#[derive(Clone, Copy, Debug)]
-pub struct BodyLimit(pub usize);
-
 /// An authenticated call of one action: its connection, its request id and its parsed input.
 /// Made in the order of the contract: body size (`413`), key (`401`), input (`400`).
 #[derive(Debug)]
@@ -41,14 +39,20 @@ pub struct Call<T> {
     pub connection: Connection,
     /// The request's id, sent upstream.
     pub request_id: RequestId,
+    /// Where the call's upstream answers are counted.
+    pub stats: UpstreamStats,
     /// The parsed input.
     pub input: T,
 }
 
 impl<T> Call<T> {
     /// The caller, owned, for work that outlives the request (an async job).
-    pub fn owned_caller(&self) -> crate::jobs::OwnedCaller {
-        crate::jobs::OwnedCaller::new(self.connection.key().clone(), self.request_id.clone())
+    pub fn owned_caller(&self) -> OwnedCaller {
+        OwnedCaller::new(
+            self.connection.key().clone(),
+            self.request_id.clone(),
+            self.stats.clone(),
+        )
     }
 
     /// The caller, as the upstream client needs it.
@@ -56,6 +60,7 @@ impl<T> Call<T> {
         Caller {
             key: self.connection.key(),
             request_id: &self.request_id,
+            stats: &self.stats,
         }
     }
 }
@@ -68,11 +73,9 @@ impl<T: ActionInput + 'static> FromRequest for Call<T> {
         let req = req.clone();
         let payload = payload.take();
         Box::pin(async move {
-            let limit = req
-                .app_data::<web::Data<BodyLimit>>()
-                .map_or(4 * 1024 * 1024, |limit| limit.0);
-            let body = read_body(&req, payload, limit).await?;
-            let connection = Connection::open(&req).await?;
+            let state = AppState::of(&req)?;
+            let body = read_body(&req, payload, state.limits.body_bytes).await?;
+            let connection = Connection::open(&req, &state).await?;
             let request_id = RequestId::extract(&req)
                 .await
                 .unwrap_or_else(|_| RequestId::from_caller(None));
@@ -80,6 +83,7 @@ impl<T: ActionInput + 'static> FromRequest for Call<T> {
             Ok(Call {
                 connection,
                 request_id,
+                stats: metrics::upstream_stats(&req),
                 input,
             })
         })

@@ -11,7 +11,8 @@ use super::flat::{decode, unwrap_data};
 use super::input::{ActionInput, Call, Fields, check};
 use super::models::{Architecture, Pricing};
 use crate::error::{ApiError, ErrorBody};
-use crate::openrouter::OpenRouterClient;
+use crate::routes;
+use crate::state::AppState;
 
 /// The model to look up, as the two halves of its id.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -144,8 +145,8 @@ pub struct Endpoint {
 /// supported parameters and recent uptime, to choose `provider` routing.
 #[utoipa::path(
     get,
-    path = "/connector/v1/models/{author}/{slug}/endpoints",
-    operation_id = "ListModelEndpoints",
+    path = routes::LIST_MODEL_ENDPOINTS.path,
+    operation_id = routes::LIST_MODEL_ENDPOINTS.operation_id,
     tag = "Connector actions",
     params(ModelPath),
     responses(
@@ -161,10 +162,11 @@ pub struct Endpoint {
 )]
 pub async fn list_model_endpoints(
     call: Call<ModelPath>,
-    client: web::Data<OpenRouterClient>,
+    state: web::Data<AppState>,
 ) -> Result<web::Json<ModelEndpoints>, ApiError> {
     let path = &call.input;
-    let answer = client
+    let answer = state
+        .client
         .model_endpoints(call.caller(), &path.author, &path.slug)
         .await?;
     Ok(web::Json(decode(unwrap_data(answer))?))

@@ -11,7 +11,8 @@ use super::flat::decode;
 use super::input::{ActionInput, Call, Fields};
 use super::models::Model;
 use crate::error::{ApiError, ErrorBody};
-use crate::openrouter::OpenRouterClient;
+use crate::routes;
+use crate::state::AppState;
 
 /// Filters for the model list, all optional and forwarded to OpenRouter.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -69,8 +70,8 @@ pub struct ModelList {
 /// prices and supported parameters, optionally filtered by category, parameter or output.
 #[utoipa::path(
     get,
-    path = "/connector/v1/models",
-    operation_id = "ListModels",
+    path = routes::LIST_MODELS.path,
+    operation_id = routes::LIST_MODELS.operation_id,
     tag = "Connector actions",
     params(ListModelsQuery),
     responses(
@@ -85,8 +86,11 @@ pub struct ModelList {
 )]
 pub async fn list_models(
     call: Call<ListModelsQuery>,
-    client: web::Data<OpenRouterClient>,
+    state: web::Data<AppState>,
 ) -> Result<web::Json<ModelList>, ApiError> {
-    let answer = client.models(call.caller(), &call.input.pairs()).await?;
+    let answer = state
+        .client
+        .models(call.caller(), &call.input.pairs())
+        .await?;
     Ok(web::Json(decode(answer)?))
 }

@@ -17,60 +17,36 @@ pub mod models;
 pub mod options;
 pub mod passthrough;
 
-use actix_web::{Resource, Route, web};
+use actix_web::web;
 
 use crate::error::ApiError;
+use crate::routes::{self, mount};
 
-/// Mounts every action and health route.
+/// Mounts every action and health route, each at its path of the route table.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
-        .service(only(
-            "/connector/v1/completions",
-            "POST",
-            web::post().to(completion::completion),
+        .service(mount(routes::COMPLETION, completion::completion))
+        .service(mount(
+            routes::CHAT_COMPLETION,
+            chat_completion::chat_completion,
         ))
-        .service(only(
-            "/connector/v1/chat/completions",
-            "POST",
-            web::post().to(chat_completion::chat_completion),
+        .service(mount(routes::LIST_MODELS, list_models::list_models))
+        .service(mount(
+            routes::LIST_MODEL_ENDPOINTS,
+            list_model_endpoints::list_model_endpoints,
         ))
-        .service(only(
-            "/connector/v1/models",
-            "GET",
-            web::get().to(list_models::list_models),
+        .service(mount(routes::GET_CREDITS, get_credits::get_credits))
+        .service(mount(
+            routes::GET_GENERATION,
+            get_generation::get_generation,
         ))
-        .service(only(
-            "/connector/v1/models/{author}/{slug}/endpoints",
-            "GET",
-            web::get().to(list_model_endpoints::list_model_endpoints),
-        ))
-        .service(only(
-            "/connector/v1/credits",
-            "GET",
-            web::get().to(get_credits::get_credits),
-        ))
-        .service(only(
-            "/connector/v1/generation",
-            "GET",
-            web::get().to(get_generation::get_generation),
-        ))
-        .service(only(
-            "/connector/v1/jobs/{id}",
-            "GET",
-            web::get().to(get_job::get_job),
-        ))
-        .service(only("/health/live", "GET", web::get().to(health::live)))
-        .service(only("/health/ready", "GET", web::get().to(health::ready)))
-        .route("/api/v1/{rest:.*}", web::to(passthrough::passthrough));
-}
-
-/// A resource answering one method, and `405` with `Allow` to any other.
-fn only(path: &str, allow: &'static str, route: Route) -> Resource {
-    web::resource(path)
-        .route(route)
-        .default_service(web::to(move || async move {
-            Err::<String, _>(ApiError::MethodNotAllowed { allow })
-        }))
+        .service(mount(routes::GET_JOB, get_job::get_job))
+        .service(mount(routes::LIVE, health::live))
+        .service(mount(routes::READY, health::ready))
+        .route(
+            routes::PASS_THROUGH_PATTERN,
+            web::to(passthrough::passthrough),
+        );
 }
 
 /// The answer for a path no route matches.

@@ -4,7 +4,6 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::time::Duration;
 
 use actix_web::body::{BodyStream, SizedStream};
 use actix_web::http::header::{self, HeaderMap as CallerHeaders};
@@ -17,48 +16,18 @@ use tokio::sync::mpsc;
 
 use crate::connection::{API_KEY_HEADER, Connection};
 use crate::error::{ApiError, ErrorBody};
-use crate::openrouter::{Caller, Forward, OpenRouterClient, Streamed, UploadAborted};
+use crate::metrics;
+use crate::openrouter::{Caller, Forward, Streamed, UploadAborted};
 use crate::request_id::RequestId;
-use crate::settings::Settings;
+use crate::routes;
+use crate::state::{AppState, Limits};
 
-/// `PASSTHROUGH_MAX_BODY_BYTES` when the app was built without [`PassthroughLimits`].
-const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
-/// `STREAM_IDLE_TIMEOUT_SECS` when the app was built without [`PassthroughLimits`].
-const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Request body chunks buffered on their way upstream.
 const UPLOAD_QUEUE: usize = 8;
 /// A body whose `Content-Length` is at most this is read whole before the call goes upstream,
 /// as nginx buffers request bodies: one write upstream, and no task or queue for the call.
 /// Larger and chunked bodies stream upstream as they arrive.
 const BUFFERED_BODY_BYTES: u64 = 64 * 1024;
-
-/// The pass-through's limits, from settings; kept in the app's data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PassthroughLimits {
-    /// The largest request body, in bytes (`PASSTHROUGH_MAX_BODY_BYTES`); larger is a `413`.
-    pub max_body_bytes: usize,
-    /// The longest silence between two chunks of an answer (`STREAM_IDLE_TIMEOUT_SECS`).
-    pub idle_timeout: Duration,
-}
-
-impl PassthroughLimits {
-    /// The limits the settings ask for.
-    pub fn new(settings: &Settings) -> PassthroughLimits {
-        PassthroughLimits {
-            max_body_bytes: settings.passthrough_max_body_bytes,
-            idle_timeout: Duration::from_secs(settings.stream_idle_timeout_secs),
-        }
-    }
-}
-
-impl Default for PassthroughLimits {
-    fn default() -> PassthroughLimits {
-        PassthroughLimits {
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            idle_timeout: DEFAULT_IDLE_TIMEOUT,
-        }
-    }
-}
 
 /// Forwards any call under `/api/v1/` to OpenRouter and streams its answer back.
 ///
@@ -71,8 +40,8 @@ impl Default for PassthroughLimits {
 /// rate limit like a connector action.
 #[utoipa::path(
     post,
-    path = "/api/v1/{rest}",
-    operation_id = "OpenRouterPassthrough",
+    path = routes::PASS_THROUGH.path,
+    operation_id = routes::PASS_THROUGH.operation_id,
     tag = "OpenRouter-compatible API",
     params(
         ("rest" = String, Path, description = "The OpenRouter API path, e.g. `chat/completions`, `models`, `credits`, `generation` or `key`."),
@@ -99,18 +68,16 @@ impl Default for PassthroughLimits {
 pub async fn passthrough(
     req: HttpRequest,
     payload: web::Payload,
-    client: web::Data<OpenRouterClient>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let limits = req
-        .app_data::<web::Data<PassthroughLimits>>()
-        .map_or_else(PassthroughLimits::default, |limits| *limits.get_ref());
+    let limits = state.limits;
     let declared = declared_length(req.headers());
-    if declared.is_some_and(|length| length > limits.max_body_bytes as u64) {
+    if declared.is_some_and(|length| length > limits.passthrough_body_bytes as u64) {
         return Err(ApiError::PayloadTooLarge {
-            limit: limits.max_body_bytes,
+            limit: limits.passthrough_body_bytes,
         });
     }
-    let connection = Connection::open(&req).await?;
+    let connection = Connection::open(&req, &state).await?;
     let request_id = RequestId::extract(&req)
         .await
         .unwrap_or_else(|_| RequestId::from_caller(None));
@@ -122,11 +89,17 @@ pub async fn passthrough(
         headers: forwarded_headers(req.headers()),
         body: upload.body,
     };
+    let stats = metrics::upstream_stats(&req);
     let caller = Caller {
         key: connection.key(),
         request_id: &request_id,
+        stats: &stats,
     };
-    match client.forward(caller, forward, limits.idle_timeout).await {
+    match state
+        .client
+        .forward(caller, forward, limits.stream_idle)
+        .await
+    {
         Ok(streamed) => Ok(respond(streamed)),
         Err(error) => Err(upload.failure.get().map_or(error, ApiError::from)),
     }
@@ -285,7 +258,7 @@ impl Upload {
         headers: &CallerHeaders,
         declared: Option<u64>,
         payload: web::Payload,
-        limits: PassthroughLimits,
+        limits: Limits,
     ) -> Result<Upload, ApiError> {
         let failure = Rc::new(Cell::new(None));
         let chunked = headers
@@ -325,12 +298,12 @@ impl Upload {
 async fn read_whole(
     mut payload: web::Payload,
     length: usize,
-    limits: PassthroughLimits,
+    limits: Limits,
 ) -> Result<Bytes, UploadFailure> {
     let mut first: Option<Bytes> = None;
     let mut joined = bytes::BytesMut::new();
     loop {
-        let chunk = match tokio::time::timeout(limits.idle_timeout, payload.next()).await {
+        let chunk = match tokio::time::timeout(limits.stream_idle, payload.next()).await {
             Ok(Some(Ok(chunk))) => chunk,
             Ok(Some(Err(_))) => return Err(UploadFailure::Broken),
             Ok(None) if joined.is_empty() => return Ok(first.unwrap_or_default()),
@@ -338,8 +311,8 @@ async fn read_whole(
             Err(_) => return Err(UploadFailure::Slow),
         };
         let read = first.as_ref().map_or(0, Bytes::len) + joined.len() + chunk.len();
-        if read > limits.max_body_bytes {
-            return Err(UploadFailure::TooLarge(limits.max_body_bytes));
+        if read > limits.passthrough_body_bytes {
+            return Err(UploadFailure::TooLarge(limits.passthrough_body_bytes));
         }
         match first.take() {
             None if joined.is_empty() => first = Some(chunk),
@@ -358,13 +331,13 @@ async fn read_whole(
 async fn pump(
     mut payload: web::Payload,
     sender: mpsc::Sender<Result<Bytes, UploadAborted>>,
-    limits: PassthroughLimits,
+    limits: Limits,
     failure: Rc<Cell<Option<UploadFailure>>>,
 ) {
-    let limit = limits.max_body_bytes;
+    let limit = limits.passthrough_body_bytes;
     let mut sent = 0usize;
     loop {
-        let item = match tokio::time::timeout(limits.idle_timeout, payload.next()).await {
+        let item = match tokio::time::timeout(limits.stream_idle, payload.next()).await {
             Ok(None) => return,
             Ok(Some(Ok(chunk))) if sent + chunk.len() <= limit => {
                 sent += chunk.len();
@@ -396,15 +369,6 @@ mod tests {
             headers.append(Name::from_static(name), Value::from_static(value));
         }
         headers
-    }
-
-    #[test]
-    fn the_default_limits_are_the_settings_defaults() {
-        let settings = Settings::for_upstream("http://h/api/v1");
-        assert_eq!(
-            PassthroughLimits::new(&settings),
-            PassthroughLimits::default()
-        );
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! and metadata, and the error statuses every action documents. Descriptions are not here:
 //! they are the doc comments of the actions, through the OpenAPI document.
 
+use crate::routes;
+
 /// How prominently Power Platform shows an operation, parameter or field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Visibility {
@@ -49,7 +51,7 @@ pub struct Dropdown {
 
 /// The live model list: `ListModels`, showing each model's name and sending its id.
 pub const MODELS: Dropdown = Dropdown {
-    operation_id: "ListModels",
+    operation_id: routes::LIST_MODELS.operation_id,
     collection: "data",
     value: "id",
     title: "name",
@@ -188,13 +190,16 @@ pub struct Extensions {
     pub error_statuses: &'static [ErrorStatus],
 }
 
-const CHAT: &[&str] = &["ChatCompletion"];
-const COMPLETION: &[&str] = &["Completion"];
-const GENERATE: &[&str] = &["Completion", "ChatCompletion"];
-const ENDPOINTS: &[&str] = &["ListModelEndpoints"];
-const GENERATION: &[&str] = &["GetGeneration"];
-const MODEL_LIST: &[&str] = &["ListModels"];
-const CREDITS: &[&str] = &["GetCredits"];
+const CHAT: &[&str] = &[routes::CHAT_COMPLETION.operation_id];
+const COMPLETION: &[&str] = &[routes::COMPLETION.operation_id];
+const GENERATE: &[&str] = &[
+    routes::COMPLETION.operation_id,
+    routes::CHAT_COMPLETION.operation_id,
+];
+const ENDPOINTS: &[&str] = &[routes::LIST_MODEL_ENDPOINTS.operation_id];
+const GENERATION: &[&str] = &[routes::GET_GENERATION.operation_id];
+const MODEL_LIST: &[&str] = &[routes::LIST_MODELS.operation_id];
+const CREDITS: &[&str] = &[routes::GET_CREDITS.operation_id];
 const ALL: &[&str] = &[];
 
 /// The connector's extensions.
@@ -202,13 +207,13 @@ const ALL: &[&str] = &[];
 pub const EXTENSIONS: Extensions = Extensions {
     title: "OpenRouter Gateway",
     path_prefix: "/connector/v1/",
-    hidden_paths: &["/connector/v1/jobs/{id}"],
+    hidden_paths: &[routes::GET_JOB.path],
     metadata: &[
         ("Website", "https://openrouter.ai/"),
         ("Privacy policy", "https://openrouter.ai/privacy"),
         ("Categories", "AI"),
     ],
-    operations: &[Operation { id: "ChatCompletion", visibility: Some(Visibility::Important) }],
+    operations: &[Operation { id: routes::CHAT_COMPLETION.operation_id, visibility: Some(Visibility::Important) }],
     fields: &[
         // What every maker fills in.
         input(GENERATE, "model", "Model").important().dropdown(MODELS),

@@ -8,11 +8,7 @@ use serde_json::Value;
 
 use crate::domain::PublicUrl;
 use crate::error::ApiError;
-
-/// The path of the served definition.
-pub const DEFINITION_PATH: &str = "/connector/apiDefinition.swagger.json";
-/// The path of the served properties.
-pub const PROPERTIES_PATH: &str = "/connector/apiProperties.json";
+use crate::routes;
 
 /// The connector files, built once at start-up, and the public address when configured.
 pub struct ConnectorFiles {
@@ -73,20 +69,14 @@ pub async fn api_properties(files: web::Data<ConnectorFiles>) -> HttpResponse {
         .body(files.properties.clone())
 }
 
-/// Mounts both files, each answering `405` with `Allow: GET` to another method. The
-/// [`ConnectorFiles`] must be in the app data.
-pub fn configure(config: &mut web::ServiceConfig) {
-    for (path, route) in [
-        (DEFINITION_PATH, web::get().to(api_definition)),
-        (PROPERTIES_PATH, web::get().to(api_properties)),
-    ] {
-        config.service(
-            web::resource(path)
-                .route(route)
-                .default_service(web::to(|| async {
-                    Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow: "GET" })
-                })),
-        );
+/// Mounts both files, each answering `405` with `Allow: GET` to another method, with the
+/// files as their own state.
+pub fn configure(files: web::Data<ConnectorFiles>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |config| {
+        config
+            .app_data(files)
+            .service(routes::mount(routes::CONNECTOR_DEFINITION, api_definition))
+            .service(routes::mount(routes::CONNECTOR_PROPERTIES, api_properties));
     }
 }
 
@@ -108,12 +98,7 @@ mod tests {
         files: ConnectorFiles,
         request: test::TestRequest,
     ) -> (u16, Value, Option<String>) {
-        let app = test::init_service(
-            App::new()
-                .app_data(web::Data::new(files))
-                .configure(configure),
-        )
-        .await;
+        let app = test::init_service(App::new().configure(configure(web::Data::new(files)))).await;
         let response = test::call_service(&app, request.to_request()).await;
         let status = response.status().as_u16();
         let vary = response
@@ -128,7 +113,7 @@ mod tests {
     async fn the_public_base_url_wins_over_the_request() {
         let files = ConnectorFiles::new(Some("https://flows.example.com".parse().unwrap()));
         let request = test::TestRequest::get()
-            .uri(DEFINITION_PATH)
+            .uri(routes::CONNECTOR_DEFINITION.path)
             .insert_header(("Host", "internal:8080"));
         let (status, body, vary) = get(files, request).await;
         assert_eq!(status, 200);
@@ -140,7 +125,7 @@ mod tests {
     #[actix_web::test]
     async fn without_a_public_base_url_the_forwarded_host_is_used() {
         let request = test::TestRequest::get()
-            .uri(DEFINITION_PATH)
+            .uri(routes::CONNECTOR_DEFINITION.path)
             .insert_header(("X-Forwarded-Host", "public.example.com"))
             .insert_header(("X-Forwarded-Proto", "https"));
         let (status, body, vary) = get(ConnectorFiles::new(None), request).await;
@@ -153,7 +138,7 @@ mod tests {
     #[actix_web::test]
     async fn an_unusable_host_is_a_400_saying_what_to_set() {
         let request = test::TestRequest::get()
-            .uri(DEFINITION_PATH)
+            .uri(routes::CONNECTOR_DEFINITION.path)
             .insert_header(("Host", "a b"));
         let (status, body, _) = get(ConnectorFiles::new(None), request).await;
         assert_eq!(status, 400);
@@ -167,7 +152,7 @@ mod tests {
 
     #[actix_web::test]
     async fn another_method_is_a_405() {
-        let request = test::TestRequest::post().uri(PROPERTIES_PATH);
+        let request = test::TestRequest::post().uri(routes::CONNECTOR_PROPERTIES.path);
         let (status, body, _) = get(ConnectorFiles::new(None), request).await;
         assert_eq!(status, 405);
         assert_eq!(body["error"]["code"], 405);

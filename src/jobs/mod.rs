@@ -14,17 +14,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::http::header::{HeaderValue, LOCATION, RETRY_AFTER};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use serde::Serialize;
 use tokio::sync::Notify;
 
 pub use outcome::Outcome;
 pub use store::{JobState, JobStore};
 
-use crate::domain::{ApiKey, ConnectionId, PublicUrl};
+use crate::domain::{ConnectionId, PublicUrl};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::openrouter::{Caller, OpenRouterClient};
+use crate::openrouter::{OpenRouterClient, OwnedCaller};
 use crate::request_id::RequestId;
 
 /// How long a poller is told to wait between polls.
@@ -58,28 +58,6 @@ impl JobId {
     }
 }
 
-/// A caller that can outlive its request: what a job needs to call upstream.
-#[derive(Clone, Debug)]
-pub struct OwnedCaller {
-    key: ApiKey,
-    request_id: RequestId,
-}
-
-impl OwnedCaller {
-    /// Takes a caller's key and request id.
-    pub fn new(key: ApiKey, request_id: RequestId) -> OwnedCaller {
-        OwnedCaller { key, request_id }
-    }
-
-    /// The caller, as the upstream client takes it.
-    pub fn caller(&self) -> Caller<'_> {
-        Caller {
-            key: &self.key,
-            request_id: &self.request_id,
-        }
-    }
-}
-
 /// The job service.
 pub struct Jobs {
     store: JobStore,
@@ -89,7 +67,7 @@ pub struct Jobs {
     spawner: tokio::runtime::Handle,
     running: Mutex<HashSet<JobId>>,
     idle: Notify,
-    metrics: web::Data<Metrics>,
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for Jobs {
@@ -115,7 +93,7 @@ impl Jobs {
         async_after: Duration,
         job_timeout: Duration,
         public_base_url: Option<PublicUrl>,
-        metrics: web::Data<Metrics>,
+        metrics: Arc<Metrics>,
     ) -> Jobs {
         Jobs {
             store,
@@ -148,6 +126,8 @@ impl Jobs {
             let answer = work(client, caller).await?;
             return Ok(HttpResponse::Ok().json(answer));
         }
+        // Answers read before the `202` are counted with the request; those after, by the job.
+        let stats = caller.stats().clone();
         let generation = work(Arc::new(client.with_timeout(self.job_timeout)), caller);
         let mut handle = self.spawner.spawn(async move {
             generation.await.and_then(|answer| {
@@ -178,6 +158,7 @@ impl Jobs {
                     "The generation stopped unexpectedly.",
                 ))),
             };
+            jobs.metrics.record_upstream(&stats.take());
             if let Err(error) = jobs.store.put(&job, owner, &JobState::Done(outcome)).await {
                 tracing::warn!(%error, "could not record an async job's answer");
             }

@@ -11,7 +11,9 @@ use serde_json::Value;
 
 use crate::domain::ApiKey;
 use crate::error::ApiError;
-use crate::request_id::{RequestId, X_REQUEST_ID};
+use crate::request_id::X_REQUEST_ID;
+
+use super::caller::Caller;
 use crate::settings::Settings;
 
 /// The most bytes read from one upstream answer; a larger one is a `502`, not an out-of-memory.
@@ -46,15 +48,6 @@ pub(super) enum Failure {
     Transport(reqwest::Error),
     /// The attempt was refused without a retry making sense.
     Refused(ApiError),
-}
-
-/// Who is calling, and under which request id.
-#[derive(Clone, Copy, Debug)]
-pub struct Caller<'a> {
-    /// The caller's key, sent as `Authorization: Bearer`.
-    pub key: &'a ApiKey,
-    /// The request id, sent as `X-Request-Id`.
-    pub request_id: &'a RequestId,
 }
 
 impl OpenRouterClient {
@@ -147,7 +140,7 @@ impl OpenRouterClient {
             }
             body.extend_from_slice(&chunk);
         }
-        crate::metrics::upstream_answered(status.as_u16(), started.elapsed());
+        caller.stats.record(status.as_u16(), started.elapsed());
         tracing::debug!(
             request_id = %caller.request_id.as_str(),
             upstream_status = status.as_u16(),

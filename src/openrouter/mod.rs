@@ -2,12 +2,14 @@
 //! the reading of its answers.
 
 mod answer;
+mod caller;
 mod client;
 mod passthrough;
 mod resources;
 mod retry;
 
 pub use answer::{interpret, is_route_missing};
-pub use client::{Caller, MAX_UPSTREAM_BODY_BYTES, OpenRouterClient, Upstream};
+pub use caller::{Caller, OwnedCaller, UpstreamAnswer, UpstreamStats};
+pub use client::{MAX_UPSTREAM_BODY_BYTES, OpenRouterClient, Upstream};
 pub use passthrough::{BodyError, Forward, Streamed, StreamedBody, UploadAborted};
 pub use retry::Retry;

@@ -104,7 +104,9 @@ impl OpenRouterClient {
         let headers = std::mem::take(response.headers_mut());
         let sse = takes_our_event(&headers);
         let now = Instant::now();
-        crate::metrics::upstream_answered(status.as_u16(), now - started);
+        caller
+            .stats
+            .record(status.as_u16(), now.saturating_duration_since(started));
         let first_deadline = if sse {
             now + idle
         } else {

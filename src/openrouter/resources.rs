@@ -3,7 +3,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::client::{Caller, OpenRouterClient};
+use super::caller::Caller;
+use super::client::OpenRouterClient;
 use super::{Retry, interpret, is_route_missing};
 use crate::error::ApiError;
 

@@ -10,7 +10,8 @@ use reqwest::header::RETRY_AFTER;
 use reqwest::{Method, Url};
 use serde_json::Value;
 
-use super::client::{Caller, Failure, OpenRouterClient, Upstream};
+use super::caller::Caller;
+use super::client::{Failure, OpenRouterClient, Upstream};
 use crate::error::ApiError;
 
 /// Retries after the first attempt, at most.

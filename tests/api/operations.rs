@@ -60,6 +60,63 @@ async fn metrics_count_requests_upstream_calls_rejections_and_overhead() {
 }
 
 #[tokio::test]
+async fn an_async_call_is_measured_upstream_like_a_synchronous_one() {
+    let app = spawn_app_with(|s| s.async_after_secs = 1).await;
+    let answer = json!({"id": "gen-slow", "model": "m", "choices": [{"index": 0, "message": {"role": "assistant", "content": "late"}, "finish_reason": "stop"}]});
+    app.sim.enqueue(
+        "POST",
+        "/chat/completions",
+        Reply::json(200, answer).delay(Duration::from_millis(1500)),
+    );
+    let accepted = app
+        .http
+        .post(app.url("/connector/v1/chat/completions"))
+        .bearer_auth(KEY)
+        .header("Prefer", "respond-async")
+        .json(&json!({"content": "think"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 202);
+    let location = accepted.headers()["location"].to_str().unwrap().to_owned();
+    let mut polled = app.http.get(&location).send().await.unwrap();
+    for _ in 0..50 {
+        if polled.status() != 202 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        polled = app.http.get(&location).send().await.unwrap();
+    }
+    assert_eq!(polled.status(), 200);
+
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    for line in [
+        "openrouter_connector_requests_total{operation=\"ChatCompletion\",status=\"202\"} 1",
+        "openrouter_connector_upstream_requests_total{status=\"200\"} 1",
+        "openrouter_connector_upstream_duration_seconds_count 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing `{line}` in\n{text}"
+        );
+    }
+    let slow = "openrouter_connector_upstream_duration_seconds_bucket{le=\"1\"} 0";
+    assert!(
+        text.lines().any(|l| l == slow),
+        "the job's 1.5 s upstream call was timed: {text}"
+    );
+}
+
+#[tokio::test]
 async fn neither_the_key_nor_the_prompt_reaches_the_logs_even_at_trace_level() {
     let sim = Simulator::start().await.unwrap();
     let dir = TempDir::new("logs");
