@@ -150,11 +150,14 @@ impl ApiError {
                  max_tokens, or the asynchronous pattern for long generations.",
                 after.as_secs()
             ),
-            ApiError::RateLimited { limit, wait } => format!(
-                "This connection made more than its {limit} calls per minute. Wait {} seconds \
-                 and try again.",
-                rate_limit::whole_seconds(*wait)
-            ),
+            ApiError::RateLimited { limit, wait } => {
+                let seconds = rate_limit::whole_seconds(*wait);
+                let unit = if seconds == 1 { "second" } else { "seconds" };
+                format!(
+                    "This connection made more than its {limit} calls per minute. Wait \
+                     {seconds} {unit} and try again."
+                )
+            }
             ApiError::Busy => "The service is handling as many OpenRouter calls as it is allowed \
                 to at once. Try again in a moment."
                 .to_owned(),

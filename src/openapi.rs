@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -35,16 +37,74 @@ use crate::error::{ErrorBody, ErrorDetail};
         passthrough::passthrough,
     ),
     components(schemas(ErrorBody, ErrorDetail, StopForm)),
-    modifiers(&KeyScheme),
+    modifiers(&KeyScheme, &FlatRequests),
     tags(
         (name = "Connector actions", description = "The six actions of the Power Platform connector."),
-        (name = "Service", description = "Health of the service."),
+        (name = "Service", description = "The service's own endpoints: health, readiness and the polls of long generations."),
         (name = "OpenRouter-compatible API", description = "OpenRouter's own API under /api/v1, forwarded as is with the same keys and limit: point an OpenAI or OpenRouter SDK here."),
     )
 )]
 pub struct ApiDoc;
 
 struct KeyScheme;
+
+/// Writes each request that flattens shared options into it as one object: utoipa writes
+/// `allOf` of a `$ref` and an object, which Swagger UI lists as `any & object`.
+struct FlatRequests;
+
+impl Modify for FlatRequests {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let originals = components.schemas.clone();
+        let object_of = |member: &RefOr<Schema>| -> Option<Object> {
+            let schema = match member {
+                RefOr::Ref(reference) => {
+                    let name = reference
+                        .ref_location
+                        .strip_prefix("#/components/schemas/")?;
+                    match originals.get(name)? {
+                        RefOr::T(schema) => schema,
+                        RefOr::Ref(_) => return None,
+                    }
+                }
+                RefOr::T(schema) => schema,
+            };
+            match schema {
+                Schema::Object(object) => Some(object.clone()),
+                _ => None,
+            }
+        };
+        for schema in components.schemas.values_mut() {
+            let RefOr::T(Schema::AllOf(all_of)) = schema else {
+                continue;
+            };
+            // The request's own fields first, then the shared ones, as makers read them.
+            let (own, shared): (Vec<_>, Vec<_>) = all_of
+                .items
+                .iter()
+                .partition(|member| matches!(member, RefOr::T(_)));
+            let Some(members) = own
+                .into_iter()
+                .chain(shared)
+                .map(object_of)
+                .collect::<Option<Vec<_>>>()
+            else {
+                continue;
+            };
+            let mut merged = ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(all_of.description.clone())
+                .build();
+            for member in members {
+                merged.properties.extend(member.properties);
+                merged.required.extend(member.required);
+            }
+            *schema = RefOr::T(Schema::Object(merged));
+        }
+    }
+}
 
 impl Modify for KeyScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -78,4 +138,24 @@ pub fn write_document(path: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(folder)?;
     }
     std::fs::write(path, document_json())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_that_flattens_shared_options_is_one_object() {
+        let document = serde_json::to_value(document()).unwrap();
+        let chat = &document["components"]["schemas"]["ChatCompletionRequest"];
+        assert!(chat.get("allOf").is_none(), "{chat}");
+        assert_eq!(chat["type"], "object");
+        assert!(chat["properties"]["content"].is_object(), "its own fields");
+        assert!(
+            chat["properties"]["temperature"].is_object(),
+            "the shared options"
+        );
+        let completion = &document["components"]["schemas"]["CompletionRequest"];
+        assert_eq!(completion["required"], serde_json::json!(["prompt"]));
+    }
 }

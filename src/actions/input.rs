@@ -122,11 +122,17 @@ async fn read_body(
 }
 
 /// A strict reader of named values: each is taken once, and what is left at the end is an
-/// unknown field.
+/// unknown field. A missing required value is reported by [`Fields::finish`], after unknown
+/// ones, so that `promt` is named as a typo of `prompt` rather than `prompt` as missing.
 #[derive(Debug)]
+#[must_use = "end reading with `finish`, which reports unknown and missing values"]
 pub struct Fields {
     map: Map<String, Value>,
     what: &'static str,
+    /// Every name the action asked for, in order: the names it knows.
+    asked: Vec<String>,
+    /// The first required value found missing.
+    missing: Option<ApiError>,
 }
 
 impl Fields {
@@ -142,7 +148,7 @@ impl Fields {
                 },
             })?;
         match value {
-            Value::Object(map) => Ok(Fields { map, what: "field" }),
+            Value::Object(map) => Ok(Fields::new(map, "field")),
             _ => Err(ApiError::InvalidInput {
                 field: None,
                 message: "The request body must be a JSON object.".to_owned(),
@@ -163,14 +169,21 @@ impl Fields {
             .into_iter()
             .map(|(name, value)| (name, Value::String(value)))
             .collect();
-        Ok(Fields {
+        Ok(Fields::new(map, "query parameter"))
+    }
+
+    fn new(map: Map<String, Value>, what: &'static str) -> Fields {
+        Fields {
             map,
-            what: "query parameter",
-        })
+            what,
+            asked: Vec::new(),
+            missing: None,
+        }
     }
 
     /// Takes an optional value; `null` and `""` count as absent.
     pub fn take<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, ApiError> {
+        self.asked.push(name.to_owned());
         match self.map.remove(name) {
             None => Ok(None),
             Some(value) if is_blank(&value) => Ok(None),
@@ -192,34 +205,86 @@ impl Fields {
             .map_err(|rule| ApiError::invalid(name, format!("The {} `{name}` {rule}.", self.what)))
     }
 
-    /// Takes a required string that must not be blank.
+    /// Takes a required string that must not be blank. When it is missing, the error waits
+    /// for [`Fields::finish`] (unknown names are reported first) and `""` stands in for it.
     pub fn require_text(&mut self, name: &str) -> Result<String, ApiError> {
         match self.take::<String>(name)? {
             Some(text) if !text.trim().is_empty() => Ok(text),
-            _ => Err(ApiError::invalid(
-                name,
-                format!(
-                    "The {} `{name}` is required and must not be empty.",
-                    self.what
-                ),
-            )),
+            _ => {
+                self.missing.get_or_insert_with(|| {
+                    ApiError::invalid(
+                        name,
+                        format!(
+                            "The {} `{name}` is required and must not be empty.",
+                            self.what
+                        ),
+                    )
+                });
+                Ok(String::new())
+            }
         }
     }
 
-    /// Ends reading: any value not taken is an unknown field, named in the error.
+    /// Ends reading: a value not taken is an unknown name (with the likely one it misspells),
+    /// else a missing required value is reported.
     pub fn finish(self) -> Result<(), ApiError> {
-        match self.map.keys().next() {
-            None => Ok(()),
-            Some(name) => Err(ApiError::invalid(
+        if let Some(name) = self.map.keys().next() {
+            let guess = likely_meant(name, &self.asked)
+                .map(|known| format!(" Did you mean `{known}`?"))
+                .unwrap_or_default();
+            let rest = if self.asked.iter().any(|known| known == "extra") {
+                "OpenRouter parameters that this action does not name go inside `extra`.".to_owned()
+            } else if self.asked.is_empty() {
+                format!("This action takes no {}s.", self.what)
+            } else {
+                format!("This action takes: {}.", self.asked.join(", "))
+            };
+            return Err(ApiError::invalid(
                 name.clone(),
-                format!(
-                    "Unknown {} `{name}`. Check its spelling; OpenRouter parameters that this \
-                     action does not name go inside `extra`.",
-                    self.what
-                ),
-            )),
+                format!("Unknown {} `{name}`.{guess} {rest}", self.what),
+            ));
+        }
+        self.missing.map_or(Ok(()), Err)
+    }
+}
+
+/// The known name that `unknown` most likely misspells: one that contains it or is contained in
+/// it (`gen_id` for `id`), or one a few typos away (`promt` for `prompt`).
+fn likely_meant<'a>(unknown: &str, known: &'a [String]) -> Option<&'a str> {
+    let unknown = unknown.to_ascii_lowercase();
+    known
+        .iter()
+        .map(|name| {
+            let contained = unknown.len().min(name.len()) >= 2
+                && (unknown.contains(name.as_str()) || name.contains(unknown.as_str()));
+            let distance = if contained {
+                1
+            } else {
+                edit_distance(&unknown, name)
+            };
+            (distance, name.as_str())
+        })
+        .filter(|(distance, name)| *distance <= 2.max(name.len() / 3))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, name)| name)
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
         }
     }
+    row[b.len()]
 }
 
 fn is_blank(value: &Value) -> bool {
@@ -354,9 +419,9 @@ mod tests {
 
     #[test]
     fn a_required_text_that_is_blank_is_rejected() {
-        let error = fields(r#"{"prompt": "   "}"#)
-            .require_text("prompt")
-            .unwrap_err();
+        let mut fields = fields(r#"{"prompt": "   "}"#);
+        fields.require_text("prompt").unwrap();
+        let error = fields.finish().unwrap_err();
         assert_eq!(field_of(error).as_deref(), Some("prompt"));
     }
 
@@ -366,5 +431,50 @@ mod tests {
         assert_eq!(f.take::<String>("id").unwrap().as_deref(), Some("gen-1"));
         assert_eq!(f.take::<String>("x").unwrap(), None);
         f.finish().unwrap();
+    }
+
+    #[test]
+    fn a_misspelt_required_field_is_named_as_unknown_with_the_likely_name() {
+        let mut fields = fields(r#"{"promt": "hello"}"#);
+        let prompt = fields.require_text("prompt").unwrap();
+        let _: Option<u32> = fields.take("max_tokens").unwrap();
+        let _: Option<Value> = fields.take("extra").unwrap();
+        assert_eq!(prompt, "");
+        let message = fields.finish().unwrap_err().to_string();
+        assert!(message.contains("Unknown field `promt`"), "{message}");
+        assert!(message.contains("Did you mean `prompt`?"), "{message}");
+        assert!(message.contains("`extra`"), "{message}");
+    }
+
+    #[test]
+    fn an_unknown_query_parameter_lists_the_ones_the_action_takes_and_never_extra() {
+        let mut fields = Fields::from_query("gen_id=gen-1").unwrap();
+        fields.require_text("id").unwrap();
+        let message = fields.finish().unwrap_err().to_string();
+        assert!(
+            message.contains("Unknown query parameter `gen_id`"),
+            "{message}"
+        );
+        assert!(message.contains("Did you mean `id`?"), "{message}");
+        assert!(message.contains("This action takes: id."), "{message}");
+        assert!(!message.contains("extra"), "{message}");
+    }
+
+    #[test]
+    fn a_missing_required_value_is_reported_when_nothing_is_unknown() {
+        let mut fields = Fields::from_query("").unwrap();
+        fields.require_text("id").unwrap();
+        let error = fields.finish().unwrap_err().to_string();
+        assert!(error.contains("`id` is required"), "{error}");
+    }
+
+    #[test]
+    fn a_name_far_from_every_known_one_gets_no_guess() {
+        assert_eq!(likely_meant("zzz", &["category".to_owned()]), None);
+        assert_eq!(likely_meant("x", &["max_tokens".to_owned()]), None);
+        assert_eq!(
+            likely_meant("temprature", &["temperature".to_owned()]),
+            Some("temperature")
+        );
     }
 }
