@@ -212,7 +212,7 @@ fn the_lint_names_the_path_of_each_broken_rule() {
 fn the_six_operation_ids_are_the_published_connectors() {
     let published =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(
-            "../shared/reference/powerplatform-openrouter-connector/apiDefinition.swagger.json",
+            "tests/api/fixtures/powerplatform-openrouter-connector/apiDefinition.swagger.json",
         ))
         .unwrap();
     let published: Value = serde_json::from_str(&published).unwrap();

@@ -113,9 +113,14 @@ pub fn assert_no_nulls(value: &Value) {
     }
 }
 
-/// The folder of real OpenRouter captures beside the checkout.
+/// The fixtures the tests replay or compare against (see `tests/api/fixtures/README.md`).
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/api/fixtures")
+}
+
+/// The folder of real OpenRouter captures and the spec's examples, kept as test fixtures.
 pub fn captures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/openrouter-captures")
+    fixtures_dir().join("openrouter-captures")
 }
 
 /// The bytes of one capture file.

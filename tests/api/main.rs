@@ -21,6 +21,7 @@ mod get_credits;
 mod get_generation;
 mod helpers;
 mod jobs;
+mod json_diff;
 mod list_model_endpoints;
 mod list_models;
 mod operations;
