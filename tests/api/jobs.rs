@@ -1,49 +1,17 @@
 //! Long generations (contract section 4.7): `Prefer: respond-async`, `202` and a `Location` to
-//! poll, the exact answer at the end, in memory and over Redis across two replicas.
+//! poll, the exact answer at the end, in memory; over Redis across two replicas in the `infra`
+//! test target (`tests/infra/jobs.rs`).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::{KEY, assert_error, read, spawn_app_with};
-use crate::servers::{RedisServer, ServiceProcess};
-use openrouter_simulator::{Reply, Simulator};
+use openrouter_simulator::Reply;
 
-const CHAT: &str = "/connector/v1/chat/completions";
-
-fn slow_answer(after: Duration) -> Reply {
-    Reply::json(200, json!({"id": "gen-slow", "model": "m", "choices": [{"index": 0, "message": {"role": "assistant", "content": "a long answer"}, "finish_reason": "stop"}]}))
-        .delay(after)
-}
-
-async fn submit(
-    http: &reqwest::Client,
-    base: &str,
-    path: &str,
-    key: &str,
-    body: &Value,
-) -> reqwest::Response {
-    http.post(format!("{base}{path}"))
-        .bearer_auth(key)
-        .header("Prefer", "respond-async")
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn poll_until_done(http: &reqwest::Client, location: &str) -> reqwest::Response {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let response = http.get(location).send().await.unwrap();
-        if response.status() != 202 {
-            return response;
-        }
-        assert!(response.headers().contains_key("retry-after"));
-        assert!(Instant::now() < deadline, "the job never finished");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
+#[path = "../infra/shared/jobs.rs"]
+mod steps;
+use steps::{CHAT, poll_until_done, slow_answer, submit};
 
 fn fast_jobs(s: &mut openrouter_connector::settings::Settings) {
     s.async_after_secs = 1;
@@ -236,92 +204,4 @@ async fn a_job_outlives_the_upstream_timeout_up_to_the_job_timeout() {
         200,
         "bounded by JOB_TIMEOUT_SECS, not UPSTREAM_TIMEOUT_SECS"
     );
-}
-
-async fn two_replicas(
-    redis: &RedisServer,
-    sim: &Simulator,
-    extra: &[(&str, String)],
-) -> (ServiceProcess, ServiceProcess) {
-    let mut env = vec![
-        ("OPENROUTER_BASE_URL", sim.base_url()),
-        ("REDIS_URL", redis.url()),
-        ("ASYNC_AFTER_SECS", "1".to_owned()),
-        ("REDIS_TIMEOUT_MS", "1000".to_owned()),
-    ];
-    env.extend(extra.iter().cloned());
-    (ServiceProcess::start(&env), ServiceProcess::start(&env))
-}
-
-#[tokio::test]
-async fn over_redis_a_poll_on_the_other_replica_gets_the_answer() {
-    let Some(redis) = RedisServer::start() else {
-        return;
-    };
-    let sim = Simulator::start().await.unwrap();
-    sim.enqueue(
-        "POST",
-        "/chat/completions",
-        slow_answer(Duration::from_millis(2000)),
-    );
-    let (a, b) = two_replicas(&redis, &sim, &[]).await;
-    let http = reqwest::Client::new();
-
-    let accepted = submit(
-        &http,
-        &format!("http://127.0.0.1:{}", a.port),
-        CHAT,
-        KEY,
-        &json!({"content": "x"}),
-    )
-    .await;
-
-    assert_eq!(accepted.status(), 202);
-    let location = accepted.headers()["location"].to_str().unwrap();
-    let on_b = location.replace(&a.port.to_string(), &b.port.to_string());
-    assert_eq!(
-        http.get(&on_b).send().await.unwrap().status(),
-        202,
-        "B sees the running job"
-    );
-    let (status, body) = read(poll_until_done(&http, &on_b).await).await;
-    assert_eq!(status, 200);
-    assert_eq!(body["content"], "a long answer");
-}
-
-#[tokio::test]
-async fn over_redis_a_job_interrupted_by_shutdown_is_recorded_as_a_503() {
-    let Some(redis) = RedisServer::start() else {
-        return;
-    };
-    let sim = Simulator::start().await.unwrap();
-    sim.enqueue(
-        "POST",
-        "/chat/completions",
-        slow_answer(Duration::from_secs(30)),
-    );
-    let (mut a, b) = two_replicas(&redis, &sim, &[("SHUTDOWN_GRACE_SECS", "1".to_owned())]).await;
-    let http = reqwest::Client::new();
-    let accepted = submit(
-        &http,
-        &format!("http://127.0.0.1:{}", a.port),
-        CHAT,
-        KEY,
-        &json!({"content": "x"}),
-    )
-    .await;
-    assert_eq!(accepted.status(), 202);
-    let on_b = accepted.headers()["location"]
-        .to_str()
-        .unwrap()
-        .replace(&a.port.to_string(), &b.port.to_string());
-
-    a.terminate();
-    let exit = tokio::task::spawn_blocking(move || a.wait_exit(Duration::from_secs(15)))
-        .await
-        .unwrap();
-
-    assert!(exit.expect("A exited within its grace").success());
-    let (status, body) = read(http.get(&on_b).send().await.unwrap()).await;
-    assert!(assert_error(status, &body, 503).contains("interrupted by shutdown; retry"));
 }
