@@ -132,7 +132,10 @@ async fn main() {
         std::process::exit(1);
     };
     sim.set_recording(false);
-    let mut settings = Settings::for_upstream(&sim.base_url());
+    let Ok(mut settings) = Settings::for_upstream(&sim.base_url()) else {
+        eprintln!("the simulator's URL is not a base URL");
+        std::process::exit(1);
+    };
     settings.workers = Some(1);
     settings.rate_limit_per_minute = 1_000_000;
     settings.rate_limit_burst = 1_000_000;

@@ -28,10 +28,6 @@ async fn main() -> std::process::ExitCode {
             }
         };
     }
-    if let Err(message) = settings.validate() {
-        eprintln!("openrouter-connector: {message}");
-        return std::process::ExitCode::from(2);
-    }
     telemetry::init(settings.log_format, &settings.rust_log);
     let result = match Application::build(&settings).await {
         Ok(app) => {

@@ -7,6 +7,26 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
+/// What went wrong with Redis.
+#[derive(Debug, thiserror::Error)]
+pub enum RedisError {
+    /// `REDIS_URL` cannot be used.
+    #[error("REDIS_URL: {0}")]
+    Url(#[source] redis::RedisError),
+    /// Built outside a Tokio runtime.
+    #[error("a Redis connection needs a Tokio runtime")]
+    NoRuntime,
+    /// No connection could be opened.
+    #[error("Redis is unreachable: {0}")]
+    Unreachable(String),
+    /// Redis did not answer within the bound.
+    #[error("Redis did not answer within {} ms", .0.as_millis())]
+    Timeout(Duration),
+    /// Redis answered with an error.
+    #[error("Redis failed: {0}")]
+    Failed(#[source] redis::RedisError),
+}
+
 /// A Redis at one URL.
 pub struct SharedRedis {
     client: redis::Client,
@@ -28,10 +48,9 @@ impl SharedRedis {
     /// A Redis at `url`, each round trip bounded by `timeout`. The connection's driver task will
     /// run on the runtime this is called on (the main one), so it outlives the HTTP workers and
     /// jobs can still be recorded while the service shuts down.
-    pub fn new(url: &str, timeout: Duration) -> Result<SharedRedis, String> {
-        let client = redis::Client::open(url).map_err(|error| format!("REDIS_URL: {error}"))?;
-        let runtime = tokio::runtime::Handle::try_current()
-            .map_err(|_| "a Redis connection needs a Tokio runtime".to_owned())?;
+    pub fn new(url: &str, timeout: Duration) -> Result<SharedRedis, RedisError> {
+        let client = redis::Client::open(url).map_err(RedisError::Url)?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| RedisError::NoRuntime)?;
         Ok(SharedRedis {
             client,
             connection: OnceCell::new(),
@@ -46,7 +65,7 @@ impl SharedRedis {
     }
 
     /// The connection, opened on first use.
-    pub async fn connection(&self) -> Result<ConnectionManager, String> {
+    pub async fn connection(&self) -> Result<ConnectionManager, RedisError> {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))
             .set_response_timeout(Some(self.timeout))
@@ -64,7 +83,7 @@ impl SharedRedis {
             })
             .await
             .cloned()
-            .map_err(|error| format!("Redis is unreachable: {error}"))
+            .map_err(RedisError::Unreachable)
     }
 
     /// Whether Redis answers a PING in time.

@@ -35,13 +35,20 @@ pub struct Application {
 impl Application {
     /// Binds `settings.bind` and builds the server.
     pub async fn build(settings: &Settings) -> std::io::Result<Application> {
-        let listener = TcpListener::bind(settings.bind)?;
+        let listener = TcpListener::bind(settings.bind).map_err(|error| {
+            std::io::Error::new(
+                error.kind(),
+                format!(
+                    "cannot listen on {} (set BIND or --bind to another address and port): {error}",
+                    settings.bind
+                ),
+            )
+        })?;
         let address = listener.local_addr()?;
         let client = Arc::new(OpenRouterClient::new(settings).map_err(std::io::Error::other)?);
         let redis = match &settings.redis_url {
             Some(url) => Some(Arc::new(
-                SharedRedis::new(url, Duration::from_millis(settings.redis_timeout_ms))
-                    .map_err(std::io::Error::other)?,
+                SharedRedis::new(url, settings.redis_timeout).map_err(std::io::Error::other)?,
             )),
             None => None,
         };
@@ -54,15 +61,15 @@ impl Application {
         ));
         let document = openapi::document();
         let metrics = Arc::new(Metrics::default());
-        let job_timeout = Duration::from_secs(settings.job_timeout_secs);
-        let job_ttl = Duration::from_secs(settings.job_ttl_secs);
+        let job_timeout = settings.job_timeout;
+        let job_ttl = settings.job_ttl;
         let job_store = match &redis {
             Some(redis) => JobStore::redis(redis.clone(), job_timeout, job_ttl),
             None => JobStore::memory(job_timeout, job_ttl),
         };
         let jobs = Arc::new(Jobs::new(
             job_store,
-            Duration::from_secs(settings.async_after_secs),
+            settings.async_after,
             job_timeout,
             settings.public_base_url.clone(),
             metrics.clone(),
@@ -78,7 +85,7 @@ impl Application {
             limits: Limits {
                 body_bytes: settings.max_body_bytes,
                 passthrough_body_bytes: settings.passthrough_max_body_bytes,
-                stream_idle: Duration::from_secs(settings.stream_idle_timeout_secs),
+                stream_idle: settings.stream_idle_timeout,
             },
         });
         let mut server = HttpServer::new(move || {
@@ -110,7 +117,7 @@ impl Application {
         .disable_signals()
         .tcp_nodelay(true)
         .h1_allow_half_closed(false)
-        .shutdown_timeout(settings.shutdown_grace_secs)
+        .shutdown_timeout(settings.shutdown_grace.as_secs())
         .client_request_timeout(Duration::from_secs(10))
         .listen(listener)?;
         if let Some(workers) = settings.workers {
@@ -121,7 +128,7 @@ impl Application {
             server: server.run(),
             lifecycle,
             jobs,
-            grace: Duration::from_secs(settings.shutdown_grace_secs),
+            grace: settings.shutdown_grace,
         })
     }
 

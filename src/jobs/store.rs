@@ -10,7 +10,24 @@ use serde::{Deserialize, Serialize};
 
 use super::{JobId, Outcome};
 use crate::domain::ConnectionId;
-use crate::redis_connection::SharedRedis;
+use crate::redis_connection::{RedisError, SharedRedis};
+
+/// Why a job could not be recorded or read.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Redis failed.
+    #[error(transparent)]
+    Redis(#[from] RedisError),
+    /// The in-memory table was poisoned by a panic elsewhere.
+    #[error("the job table is poisoned")]
+    Poisoned,
+    /// A record could not be written or read as JSON.
+    #[error("a job record is unreadable: {0}")]
+    Record(#[from] serde_json::Error),
+    /// A record names no valid owner.
+    #[error("a job record names no valid owner")]
+    BadOwner,
+}
 
 const KEY_PREFIX: &str = "openrouter-connector:job:";
 
@@ -79,7 +96,7 @@ impl JobStore {
         id: &JobId,
         owner: ConnectionId,
         state: &JobState,
-    ) -> Result<(), String> {
+    ) -> Result<(), StoreError> {
         match self {
             JobStore::Memory {
                 jobs,
@@ -92,7 +109,7 @@ impl JobStore {
                     *done_ttl
                 };
                 let now = Instant::now();
-                let mut jobs = jobs.lock().map_err(|_| "job table poisoned".to_owned())?;
+                let mut jobs = jobs.lock().map_err(|_| StoreError::Poisoned)?;
                 jobs.retain(|_, (_, _, expires)| *expires > now);
                 jobs.insert(id.clone(), (owner, state.clone(), now + ttl));
                 Ok(())
@@ -111,7 +128,7 @@ impl JobStore {
                     owner: owner.to_string(),
                     state: state.clone(),
                 };
-                let json = serde_json::to_string(&record).map_err(|error| error.to_string())?;
+                let json = serde_json::to_string(&record)?;
                 let mut connection = redis.connection().await?;
                 let command = redis::cmd("SET")
                     .arg(format!("{KEY_PREFIX}{}", id.as_str()))
@@ -120,19 +137,20 @@ impl JobStore {
                     .arg(ttl.as_millis() as u64)
                     .to_owned();
                 let write = command.query_async::<()>(&mut connection);
-                tokio::time::timeout(redis.timeout() * 10, write)
+                let bound = redis.timeout() * 10;
+                Ok(tokio::time::timeout(bound, write)
                     .await
-                    .map_err(|_| "Redis did not answer in time".to_owned())?
-                    .map_err(|error| format!("Redis failed: {error}"))
+                    .map_err(|_| RedisError::Timeout(bound))?
+                    .map_err(RedisError::Failed)?)
             }
         }
     }
 
     /// A job's owner and state, or `None` when there is no such job (or it expired).
-    pub async fn get(&self, id: &JobId) -> Result<Option<(ConnectionId, JobState)>, String> {
+    pub async fn get(&self, id: &JobId) -> Result<Option<(ConnectionId, JobState)>, StoreError> {
         match self {
             JobStore::Memory { jobs, .. } => {
-                let jobs = jobs.lock().map_err(|_| "job table poisoned".to_owned())?;
+                let jobs = jobs.lock().map_err(|_| StoreError::Poisoned)?;
                 Ok(jobs
                     .get(id)
                     .filter(|(_, _, expires)| *expires > Instant::now())
@@ -144,14 +162,14 @@ impl JobStore {
                     .arg(format!("{KEY_PREFIX}{}", id.as_str()))
                     .to_owned();
                 let read = command.query_async::<Option<String>>(&mut connection);
-                let json = tokio::time::timeout(redis.timeout() * 10, read)
+                let bound = redis.timeout() * 10;
+                let json = tokio::time::timeout(bound, read)
                     .await
-                    .map_err(|_| "Redis did not answer in time".to_owned())?
-                    .map_err(|error| format!("Redis failed: {error}"))?;
+                    .map_err(|_| RedisError::Timeout(bound))?
+                    .map_err(RedisError::Failed)?;
                 let Some(json) = json else { return Ok(None) };
-                let record: Record =
-                    serde_json::from_str(&json).map_err(|error| error.to_string())?;
-                let owner = ConnectionId::parse(&record.owner).ok_or("a job with a bad owner")?;
+                let record: Record = serde_json::from_str(&json)?;
+                let owner = ConnectionId::parse(&record.owner).ok_or(StoreError::BadOwner)?;
                 Ok(Some((owner, record.state)))
             }
         }

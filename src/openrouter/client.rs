@@ -50,38 +50,48 @@ pub(super) enum Failure {
     Refused(ApiError),
 }
 
+/// Why the upstream client cannot be built from the settings.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// An attribution header's value cannot be sent.
+    #[error("the {0} header's value cannot be sent as an HTTP header")]
+    HeaderValue(&'static str),
+    /// The HTTP client (TLS roots, resolver) cannot be built.
+    #[error("could not build the HTTP client: {0}")]
+    Build(reqwest::Error),
+}
+
 impl OpenRouterClient {
     /// Builds the client from settings (base URL, timeouts, attribution headers).
-    pub fn new(settings: &Settings) -> Result<OpenRouterClient, String> {
-        let base = Url::parse(settings.openrouter_base_url.trim_end_matches('/'))
-            .map_err(|error| format!("OPENROUTER_BASE_URL: {error}"))?;
+    pub fn new(settings: &Settings) -> Result<OpenRouterClient, ClientError> {
+        let base = settings.openrouter_base_url.clone();
         let mut attribution = HeaderMap::new();
         for (name, value) in [
             ("http-referer", &settings.app_referer),
             ("x-title", &settings.app_title),
         ] {
             if let Some(value) = value {
-                let value = HeaderValue::from_str(value)
-                    .map_err(|_| format!("{name} is not a valid header value"))?;
+                let value =
+                    HeaderValue::from_str(value).map_err(|_| ClientError::HeaderValue(name))?;
                 attribution.insert(name, value);
             }
         }
         let http = reqwest::Client::builder()
-            .connect_timeout(settings.upstream_connect_timeout())
+            .connect_timeout(settings.upstream_connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true)
             .user_agent(concat!("openrouter-connector/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|error| format!("could not build the HTTP client: {error}"))?;
+            .map_err(ClientError::Build)?;
         Ok(OpenRouterClient {
             http,
             base,
             attribution,
-            timeout: settings.upstream_timeout(),
+            timeout: settings.upstream_timeout,
             permits: Arc::new(tokio::sync::Semaphore::new(
                 settings.max_concurrent_upstream,
             )),
-            generation_wait: Duration::from_secs(settings.generation_wait_secs),
+            generation_wait: settings.generation_wait,
         })
     }
 
@@ -191,7 +201,7 @@ mod tests {
     use super::*;
 
     fn client(base: &str) -> OpenRouterClient {
-        OpenRouterClient::new(&Settings::for_upstream(base)).unwrap()
+        OpenRouterClient::new(&Settings::for_upstream(base).unwrap()).unwrap()
     }
 
     #[test]

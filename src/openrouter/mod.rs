@@ -10,6 +10,6 @@ mod retry;
 
 pub use answer::{interpret, is_route_missing};
 pub use caller::{Caller, OwnedCaller, UpstreamAnswer, UpstreamStats};
-pub use client::{MAX_UPSTREAM_BODY_BYTES, OpenRouterClient, Upstream};
+pub use client::{ClientError, MAX_UPSTREAM_BODY_BYTES, OpenRouterClient, Upstream};
 pub use passthrough::{BodyError, Forward, Streamed, StreamedBody, UploadAborted};
 pub use retry::Retry;

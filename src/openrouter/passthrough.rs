@@ -197,7 +197,7 @@ mod tests {
     use crate::settings::Settings;
 
     fn client(base: &str) -> OpenRouterClient {
-        OpenRouterClient::new(&Settings::for_upstream(base)).unwrap()
+        OpenRouterClient::new(&Settings::for_upstream(base).unwrap()).unwrap()
     }
 
     #[test]

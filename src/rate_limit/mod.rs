@@ -14,6 +14,7 @@ pub use in_process::InProcessStore;
 pub use redis_store::RedisStore;
 
 use crate::domain::ConnectionId;
+use crate::redis_connection::RedisError;
 
 /// The limit: how many calls at once, and how fast they come back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,8 +49,8 @@ pub enum Decision {
 
 /// A store could not decide (Redis unreachable or too slow).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct StoreError(pub String);
+#[error(transparent)]
+pub struct StoreError(#[from] pub RedisError);
 
 /// Where limiter state lives.
 pub trait LimiterStore: Send + Sync {

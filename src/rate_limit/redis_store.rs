@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::{Decision, LimiterStore, Quota, StoreError};
 use crate::domain::ConnectionId;
-use crate::redis_connection::SharedRedis;
+use crate::redis_connection::{RedisError, SharedRedis};
 
 const KEY_PREFIX: &str = "openrouter-connector:rate:";
 
@@ -31,7 +31,7 @@ impl RedisStore {
     }
 
     async fn run(&self, id: ConnectionId) -> Result<Decision, StoreError> {
-        let mut connection = self.redis.connection().await.map_err(StoreError)?;
+        let mut connection = self.redis.connection().await?;
         let period_us = self.quota.period().as_micros() as u64;
         let (allowed, value): (i64, i64) = self
             .script
@@ -40,7 +40,7 @@ impl RedisStore {
             .arg(self.quota.burst)
             .invoke_async(&mut connection)
             .await
-            .map_err(|error| StoreError(format!("Redis failed: {error}")))?;
+            .map_err(RedisError::Failed)?;
         let value = u64::try_from(value).unwrap_or(0);
         Ok(if allowed == 1 {
             Decision::Allowed {
@@ -59,12 +59,7 @@ impl LimiterStore for RedisStore {
         let timeout = self.redis.timeout();
         tokio::time::timeout(timeout, self.run(id))
             .await
-            .map_err(|_| {
-                StoreError(format!(
-                    "Redis did not answer within {} ms",
-                    timeout.as_millis()
-                ))
-            })?
+            .map_err(|_| StoreError(RedisError::Timeout(timeout)))?
     }
 
     async fn is_healthy(&self) -> bool {

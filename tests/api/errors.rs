@@ -185,7 +185,10 @@ async fn an_unreachable_upstream_is_a_502() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let app = spawn_app_with(|s| s.openrouter_base_url = format!("http://{closed}/api/v1")).await;
+    let app = spawn_app_with(|s| {
+        s.openrouter_base_url = format!("http://{closed}/api/v1").parse().unwrap()
+    })
+    .await;
 
     let (status, body) = read(app.post(PATH, &json!({"content": "x"})).await).await;
 
@@ -212,7 +215,7 @@ async fn a_connection_reset_mid_body_is_a_502() {
 
 #[tokio::test]
 async fn an_upstream_that_never_answers_is_a_504_within_the_timeout() {
-    let app = spawn_app_with(|s| s.upstream_timeout_secs = 1).await;
+    let app = spawn_app_with(|s| s.upstream_timeout = std::time::Duration::from_secs(1)).await;
     app.sim.enqueue("POST", "/chat/completions", Reply::hang());
 
     let started = Instant::now();

@@ -123,7 +123,10 @@ async fn a_refused_connection_is_retried_even_for_a_post_then_a_502() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let app = spawn_app_with(|s| s.openrouter_base_url = format!("http://{closed}/api/v1")).await;
+    let app = spawn_app_with(|s| {
+        s.openrouter_base_url = format!("http://{closed}/api/v1").parse().unwrap()
+    })
+    .await;
     let started = Instant::now();
 
     let (status, body) = read(app.post(CHAT, &json!({"content": "x"})).await).await;
@@ -163,7 +166,7 @@ async fn a_reset_mid_body_is_a_502_sent_once() {
 
 #[tokio::test]
 async fn a_hang_and_a_slow_drip_both_end_with_a_504_at_the_deadline() {
-    let app = spawn_app_with(|s| s.upstream_timeout_secs = 1).await;
+    let app = spawn_app_with(|s| s.upstream_timeout = std::time::Duration::from_secs(1)).await;
     app.sim.enqueue("POST", "/chat/completions", Reply::hang());
     let drip = json!({"id": "gen-1", "choices": [{"message": {"content": "slow"}}]});
     app.sim.enqueue(

@@ -186,7 +186,7 @@ async fn an_upstream_401_is_passed_through() {
 #[tokio::test]
 async fn a_generation_not_found_yet_is_a_404_with_upstreams_message_and_metadata() {
     // Arrange
-    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
+    let app = spawn_app_with(|s| s.generation_wait = std::time::Duration::from_secs(0)).await;
     app.sim.enqueue(
         "GET",
         "/generation",

@@ -30,7 +30,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         openrouter_connector::telemetry::init(LogFormat::Pretty, "debug");
     }
     let sim = Simulator::start().await.expect("simulator starts");
-    let mut settings = Settings::for_upstream(&sim.base_url());
+    let mut settings =
+        Settings::for_upstream(&sim.base_url()).expect("the simulator has a base URL");
     settings.workers = Some(1);
     configure(&mut settings);
     let app = Application::build(&settings).await.expect("service builds");

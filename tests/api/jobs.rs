@@ -14,7 +14,7 @@ mod steps;
 use steps::{CHAT, poll_until_done, slow_answer, submit};
 
 fn fast_jobs(s: &mut openrouter_connector::settings::Settings) {
-    s.async_after_secs = 1;
+    s.async_after = std::time::Duration::from_secs(1);
 }
 
 #[tokio::test]
@@ -140,7 +140,7 @@ async fn polls_need_no_key_refuse_other_keys_and_are_not_rate_limited() {
 async fn unknown_and_expired_jobs_are_404s_with_a_clear_message() {
     let app = spawn_app_with(|s| {
         fast_jobs(s);
-        s.job_ttl_secs = 1;
+        s.job_ttl = std::time::Duration::from_secs(1);
     })
     .await;
     for path in [
@@ -186,7 +186,7 @@ async fn an_error_of_a_job_is_polled_as_the_synchronous_error() {
 async fn a_job_outlives_the_upstream_timeout_up_to_the_job_timeout() {
     let app = spawn_app_with(|s| {
         fast_jobs(s);
-        s.upstream_timeout_secs = 1;
+        s.upstream_timeout = std::time::Duration::from_secs(1);
     })
     .await;
     app.sim.enqueue(

@@ -61,7 +61,7 @@ async fn metrics_count_requests_upstream_calls_rejections_and_overhead() {
 
 #[tokio::test]
 async fn an_async_call_is_measured_upstream_like_a_synchronous_one() {
-    let app = spawn_app_with(|s| s.async_after_secs = 1).await;
+    let app = spawn_app_with(|s| s.async_after = std::time::Duration::from_secs(1)).await;
     let answer = json!({"id": "gen-slow", "model": "m", "choices": [{"index": 0, "message": {"role": "assistant", "content": "late"}, "finish_reason": "stop"}]});
     app.sim.enqueue(
         "POST",

@@ -136,7 +136,7 @@ async fn the_default_model_list_is_what_the_simulator_sends() {
 
 #[tokio::test]
 async fn upstream_silent_before_its_status_line_is_a_504() {
-    let app = spawn_app_with(|s| s.upstream_timeout_secs = 1).await;
+    let app = spawn_app_with(|s| s.upstream_timeout = std::time::Duration::from_secs(1)).await;
     app.sim.enqueue("POST", "/chat/completions", Reply::hang());
 
     let (status, body) = read(post_chat(&app).await).await;
@@ -146,7 +146,9 @@ async fn upstream_silent_before_its_status_line_is_a_504() {
 
 #[tokio::test]
 async fn an_unreachable_upstream_is_a_502() {
-    let app = spawn_app_with(|s| s.openrouter_base_url = "http://127.0.0.1:1/api/v1".into()).await;
+    let app =
+        spawn_app_with(|s| s.openrouter_base_url = "http://127.0.0.1:1/api/v1".parse().unwrap())
+            .await;
 
     let (status, body) = read(within(app.get("/api/v1/models")).await).await;
 
@@ -246,7 +248,7 @@ async fn post_in_pieces(app: &TestApp, length: usize, pieces: &[&[u8]], pause: D
 
 #[tokio::test]
 async fn a_small_body_sent_in_pieces_reaches_upstream_whole_and_once() {
-    let app = spawn_app_with(|s| s.stream_idle_timeout_secs = 2).await;
+    let app = spawn_app_with(|s| s.stream_idle_timeout = std::time::Duration::from_secs(2)).await;
     let upload = noise(3000);
     app.sim
         .enqueue("POST", "/files", Reply::json(200, json!({"id": "file-3"})));
@@ -262,7 +264,7 @@ async fn a_small_body_sent_in_pieces_reaches_upstream_whole_and_once() {
 
 #[tokio::test]
 async fn a_small_body_that_stalls_is_a_408_and_never_reaches_upstream() {
-    let app = spawn_app_with(|s| s.stream_idle_timeout_secs = 1).await;
+    let app = spawn_app_with(|s| s.stream_idle_timeout = std::time::Duration::from_secs(1)).await;
     let upload = noise(3000);
 
     let status = post_in_pieces(&app, upload.len(), &[&upload[..1000]], Duration::ZERO).await;

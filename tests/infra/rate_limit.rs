@@ -37,7 +37,7 @@ async fn over_redis_a_burst_of_150_admits_exactly_the_burst() {
     let app = spawn_app_with(move |s| {
         slow(100)(s);
         s.redis_url = Some(url);
-        s.redis_timeout_ms = LOADED_MACHINE_REDIS_TIMEOUT_MS;
+        s.redis_timeout = std::time::Duration::from_millis(LOADED_MACHINE_REDIS_TIMEOUT_MS);
     })
     .await;
     exactly_the_burst_is_admitted(app).await;

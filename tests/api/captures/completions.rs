@@ -112,7 +112,7 @@ fn check_usage(findings: &mut Findings, file: &str, upstream: &Value, flat: &Val
 #[tokio::test]
 async fn every_chat_completion_capture_comes_out_flat() {
     // Arrange
-    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
+    let app = spawn_app_with(|s| s.generation_wait = std::time::Duration::from_secs(0)).await;
     let mut findings = Findings::default();
     let mut cases = files("chat-completions", "nonstream_", ".response.json");
     cases.push("spec-examples/chat_completions.200.json.default.json".to_owned());
@@ -134,7 +134,7 @@ async fn every_chat_completion_capture_comes_out_flat() {
 #[tokio::test]
 async fn a_tool_call_capture_gives_flat_tool_calls_and_empty_content() {
     // Arrange
-    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
+    let app = spawn_app_with(|s| s.generation_wait = std::time::Duration::from_secs(0)).await;
     let file = "chat-completions/nonstream_tool-calls_mistral.response.json";
 
     // Act
@@ -163,7 +163,7 @@ async fn a_tool_call_capture_gives_flat_tool_calls_and_empty_content() {
 #[tokio::test]
 async fn a_reasoning_capture_lifts_cached_and_reasoning_tokens() {
     // Arrange
-    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
+    let app = spawn_app_with(|s| s.generation_wait = std::time::Duration::from_secs(0)).await;
     let file = "chat-completions/nonstream_models-fallback_provider-only_xai.response.json";
 
     // Act
@@ -182,7 +182,7 @@ async fn a_reasoning_capture_lifts_cached_and_reasoning_tokens() {
 #[tokio::test]
 async fn the_padded_legacy_completion_capture_is_read_byte_exact() {
     // Arrange
-    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
+    let app = spawn_app_with(|s| s.generation_wait = std::time::Duration::from_secs(0)).await;
     let file = "completions/nonstream_llama-3.1-405b_google.response.raw.txt";
     let bytes = capture(file);
     assert!(bytes.starts_with(b"\n"), "the capture keeps its padding");
@@ -243,7 +243,7 @@ fn chat_error_captures() -> Vec<String> {
 #[tokio::test]
 async fn every_chat_error_capture_keeps_its_status_message_and_metadata_or_is_a_502() {
     // Arrange
-    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
+    let app = spawn_app_with(|s| s.generation_wait = std::time::Duration::from_secs(0)).await;
     let mut findings = Findings::default();
     let cases = chat_error_captures();
     assert!(cases.len() >= 20, "{cases:#?}");
@@ -272,7 +272,7 @@ async fn every_chat_error_capture_keeps_its_status_message_and_metadata_or_is_a_
 #[tokio::test]
 async fn the_guardrail_capture_keeps_the_matched_patterns() {
     // Arrange
-    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
+    let app = spawn_app_with(|s| s.generation_wait = std::time::Duration::from_secs(0)).await;
     let file = "spec-examples/chat_completions.403.json.guardrail-blocked.json";
 
     // Act
@@ -293,7 +293,7 @@ async fn the_guardrail_capture_keeps_the_matched_patterns() {
 #[tokio::test]
 async fn a_real_429_capture_gets_retry_after_from_its_metadata() {
     // Arrange
-    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
+    let app = spawn_app_with(|s| s.generation_wait = std::time::Duration::from_secs(0)).await;
     let file = "errors/429_provider-returned-error_venice_retry-after.json";
 
     // Act

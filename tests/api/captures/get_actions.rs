@@ -52,7 +52,7 @@ async fn serve_get(app: &TestApp, action: &GetAction, status: u16, body: Vec<u8>
 /// Serves each success capture and checks the flat answer holds every non-null member of what
 /// the contract says comes out (`data` for ListModels, `data`'s content for the others).
 async fn check_get_successes(action: &GetAction, extra: &[(&str, Vec<u8>)]) -> Findings {
-    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
+    let app = spawn_app_with(|s| s.generation_wait = std::time::Duration::from_secs(0)).await;
     let mut findings = Findings::default();
     let mut cases: Vec<(String, Vec<u8>)> = files("spec-examples", action.spec_prefix, ".json")
         .into_iter()
@@ -154,7 +154,7 @@ async fn every_generation_capture_comes_out_unwrapped_with_every_upstream_field(
 #[tokio::test]
 async fn every_spec_error_example_of_the_get_actions_keeps_its_status_and_message_or_is_a_502() {
     // Arrange
-    let app = spawn_app_with(|s| s.generation_wait_secs = 0).await;
+    let app = spawn_app_with(|s| s.generation_wait = std::time::Duration::from_secs(0)).await;
     let mut findings = Findings::default();
 
     for action in [&MODELS, &ENDPOINTS, &CREDITS, &GENERATION] {

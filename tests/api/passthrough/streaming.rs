@@ -86,7 +86,7 @@ async fn a_caller_that_goes_away_while_upstream_is_silent_cancels_the_upstream_r
 
 #[tokio::test]
 async fn a_stalled_stream_ends_with_an_sse_error_event_after_the_idle_timeout() {
-    let app = spawn_app_with(|s| s.stream_idle_timeout_secs = 1).await;
+    let app = spawn_app_with(|s| s.stream_idle_timeout = std::time::Duration::from_secs(1)).await;
     let gate = Gate::new();
     let reply =
         Reply::sse("data: {\"id\":\"gen-1\"}\n\ndata: [DONE]\n\n").hold_after_first_chunk(gate);
@@ -110,8 +110,8 @@ async fn a_stalled_stream_ends_with_an_sse_error_event_after_the_idle_timeout() 
 #[tokio::test]
 async fn a_stalled_json_answer_is_cut_off_after_the_idle_timeout() {
     let app = spawn_app_with(|s| {
-        s.stream_idle_timeout_secs = 1;
-        s.upstream_timeout_secs = 1;
+        s.stream_idle_timeout = std::time::Duration::from_secs(1);
+        s.upstream_timeout = std::time::Duration::from_secs(1);
     })
     .await;
     let reply = Reply::raw(200, "application/json", "{\"data\": []}").drip(Duration::from_secs(30));
