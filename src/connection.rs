@@ -34,6 +34,14 @@ impl Connection {
                 "The OpenRouter API key contains spaces or characters that cannot be sent in a \
                  header. Paste the key exactly as OpenRouter shows it (it starts with sk-or-).",
             ),
+            KeyError::Quoted => ApiError::MalformedKey(
+                "The OpenRouter API key is in quotes. Paste it without the quotes (it starts with \
+                 sk-or-).",
+            ),
+            KeyError::SchemeTwice => ApiError::MalformedKey(
+                "The word Bearer came twice before the key. Remove `Bearer` from the connection's \
+                 key (the connector adds it), or send `Authorization: Bearer sk-or-...` once.",
+            ),
         })?;
         let id = key.connection_id();
         Ok(Connection { key, id })

@@ -38,6 +38,9 @@ pub enum ApiError {
     /// No route at this path.
     #[error("no such path")]
     NotFound,
+    /// A model's endpoints asked for with an id that is not `author/slug`.
+    #[error("a model id without its author")]
+    ModelIdWithoutAuthor,
     /// A known path called with the wrong method.
     #[error("method not allowed")]
     MethodNotAllowed {
@@ -138,10 +141,15 @@ impl ApiError {
                  Send a shorter prompt or fewer messages."
             ),
             ApiError::NotFound => {
-                "There is no such path on this service. The connector actions are under \
-                 /connector/v1/ and the OpenRouter-compatible API under /api/v1/."
+                "There is no such path on this service. Every path is listed at /swagger-ui/: \
+                 the connector actions are under /connector/v1/ and the OpenRouter-compatible \
+                 API under /api/v1/."
                     .to_owned()
             }
+            ApiError::ModelIdWithoutAuthor => "A model id is author/slug, such as \
+                openai/gpt-4o-mini: ask /connector/v1/models/openai/gpt-4o-mini/endpoints. List \
+                Models gives every id."
+                .to_owned(),
             ApiError::MethodNotAllowed { allow } => {
                 format!("This path does not accept that method. It accepts: {allow}.")
             }
@@ -205,6 +213,7 @@ impl ApiError {
             | ApiError::MalformedKey(_)
             | ApiError::PayloadTooLarge { .. }
             | ApiError::NotFound
+            | ApiError::ModelIdWithoutAuthor
             | ApiError::MethodNotAllowed { .. }
             | ApiError::UpstreamTimeout(_)
             | ApiError::Busy
@@ -236,7 +245,7 @@ impl ResponseError for ApiError {
             ApiError::InvalidInput { .. } => StatusCode::BAD_REQUEST,
             ApiError::MissingKey | ApiError::MalformedKey(_) => StatusCode::UNAUTHORIZED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::ModelIdWithoutAuthor => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Upstream { status, .. } => *status,
             ApiError::UpstreamFailed { .. } => StatusCode::BAD_GATEWAY,
@@ -287,6 +296,7 @@ impl ResponseError for ApiError {
             ApiError::InvalidInput { .. }
             | ApiError::PayloadTooLarge { .. }
             | ApiError::NotFound
+            | ApiError::ModelIdWithoutAuthor
             | ApiError::Upstream { .. }
             | ApiError::UpstreamFailed { .. }
             | ApiError::UpstreamTimeout(_)

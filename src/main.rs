@@ -20,8 +20,12 @@ async fn main() -> std::process::ExitCode {
         };
     }
     if let Some(Command::WriteConnector { public_url, dir }) = &settings.command {
-        return match connector::write_folder(dir, public_url.as_ref()) {
-            Ok(()) => std::process::ExitCode::SUCCESS,
+        let dir = Command::connector_dir(public_url.as_ref(), dir.as_ref());
+        return match connector::write_folder(&dir, public_url.as_ref()) {
+            Ok(()) => {
+                println!("wrote the connector files to {}", dir.display());
+                std::process::ExitCode::SUCCESS
+            }
             Err(error) => {
                 eprintln!("could not write {}: {error}", dir.display());
                 std::process::ExitCode::FAILURE

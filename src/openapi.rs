@@ -14,6 +14,7 @@ use crate::actions::{
     list_model_endpoints, list_models, passthrough,
 };
 use crate::error::{ErrorBody, ErrorDetail};
+use crate::routes;
 
 /// The OpenAPI 3.1 document of the service.
 #[derive(OpenApi)]
@@ -37,7 +38,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         passthrough::passthrough,
     ),
     components(schemas(ErrorBody, ErrorDetail, StopForm)),
-    modifiers(&KeyScheme, &FlatRequests),
+    modifiers(&KeyScheme, &FlatRequests, &PassThroughMethods),
     tags(
         (name = "Connector actions", description = "The six actions of the Power Platform connector."),
         (name = "Service", description = "The service's own endpoints: health, readiness and the polls of long generations."),
@@ -47,6 +48,35 @@ use crate::error::{ErrorBody, ErrorDetail};
 pub struct ApiDoc;
 
 struct KeyScheme;
+
+/// Gives each method of the pass-through its own operationId (`PassThroughGet`, …), as OpenAPI
+/// wants them unique, and a request body only where the method carries one.
+struct PassThroughMethods;
+
+impl Modify for PassThroughMethods {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(item) = openapi.paths.paths.get_mut(routes::PASS_THROUGH.path) else {
+            return;
+        };
+        let id = routes::PASS_THROUGH.operation_id;
+        for (method, operation, has_body) in [
+            ("Get", &mut item.get, false),
+            ("Head", &mut item.head, false),
+            ("Post", &mut item.post, true),
+            ("Put", &mut item.put, true),
+            ("Patch", &mut item.patch, true),
+            ("Delete", &mut item.delete, false),
+            ("Options", &mut item.options, false),
+        ] {
+            if let Some(operation) = operation {
+                operation.operation_id = Some(format!("{id}{method}"));
+                if !has_body {
+                    operation.request_body = None;
+                }
+            }
+        }
+    }
+}
 
 /// Writes each request that flattens shared options into it as one object: utoipa writes
 /// `allOf` of a `$ref` and an object, which Swagger UI lists as `any & object`.

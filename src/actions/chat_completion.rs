@@ -446,7 +446,16 @@ impl ChatCompletionResponse {
     path = routes::CHAT_COMPLETION.path,
     operation_id = routes::CHAT_COMPLETION.operation_id,
     tag = "Connector actions",
-    request_body = ChatCompletionRequest,
+    request_body(
+        content = ChatCompletionRequest,
+        example = json!({
+            "model": "openai/gpt-4o-mini",
+            "system": "Answer in one sentence.",
+            "content": "What is Power Automate?",
+            "temperature": 0.3,
+            "max_tokens": 256
+        })
+    ),
     responses(
         (status = 200, description = "The model's answer.", body = ChatCompletionResponse),
         (status = 202, description = "Sent with `Prefer: respond-async`, the answer took longer than `ASYNC_AFTER_SECS`: poll the `Location` after `Retry-After` seconds.",

@@ -195,7 +195,14 @@ impl CompletionResponse {
     path = routes::COMPLETION.path,
     operation_id = routes::COMPLETION.operation_id,
     tag = "Connector actions",
-    request_body = CompletionRequest,
+    request_body(
+        content = CompletionRequest,
+        example = json!({
+            "model": "openai/gpt-4o-mini",
+            "prompt": "Write a haiku about spreadsheets:",
+            "max_tokens": 64
+        })
+    ),
     responses(
         (status = 200, description = "The model's continuation.", body = CompletionResponse),
         (status = 202, description = "Sent with `Prefer: respond-async`, the answer took longer than `ASYNC_AFTER_SECS`: poll the `Location` after `Retry-After` seconds.",

@@ -17,7 +17,7 @@ pub mod models;
 pub mod options;
 pub mod passthrough;
 
-use actix_web::web;
+use actix_web::{HttpRequest, web};
 
 use crate::error::ApiError;
 use crate::routes::{self, mount};
@@ -49,7 +49,17 @@ pub fn configure(config: &mut web::ServiceConfig) {
         );
 }
 
-/// The answer for a path no route matches.
-pub async fn not_found() -> Result<String, ApiError> {
-    Err(ApiError::NotFound)
+/// The answer for a path no route matches; a model's endpoints asked for by a bare slug
+/// (`/connector/v1/models/gpt-4o-mini/endpoints`) is told that ids are `author/slug`.
+pub async fn not_found(req: HttpRequest) -> Result<String, ApiError> {
+    let bare_slug = req
+        .path()
+        .strip_prefix("/connector/v1/models/")
+        .and_then(|rest| rest.strip_suffix("/endpoints"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'));
+    if bare_slug {
+        Err(ApiError::ModelIdWithoutAuthor)
+    } else {
+        Err(ApiError::NotFound)
+    }
 }

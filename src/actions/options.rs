@@ -13,7 +13,7 @@ use crate::error::ApiError;
 pub struct GenerationOptions {
     /// The most tokens the model may generate (at least 1).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, example = 256)]
     pub max_tokens: Option<u32>,
     /// Randomness, from 0 (focused) to 2 (very random).
     #[serde(skip_serializing_if = "Option::is_none")]

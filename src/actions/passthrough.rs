@@ -39,7 +39,7 @@ const BUFFERED_BODY_BYTES: u64 = 64 * 1024;
 /// `STREAM_IDLE_TIMEOUT_SECS` ends with an SSE error event. Counts against the connection's
 /// rate limit like a connector action.
 #[utoipa::path(
-    post,
+    method(get, head, post, put, patch, delete, options),
     path = routes::PASS_THROUGH.path,
     operation_id = routes::PASS_THROUGH.operation_id,
     tag = "OpenRouter-compatible API",

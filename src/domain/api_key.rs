@@ -18,6 +18,11 @@ pub enum KeyError {
     Empty,
     /// Characters that cannot travel in an HTTP header (spaces, control characters, non-ASCII).
     NotPrintable,
+    /// The key in quotes, as copied from a JSON file or a script.
+    Quoted,
+    /// The scheme word twice (`Bearer Bearer sk-…`): the connection's key field holds
+    /// `Bearer sk-…` while the connector adds `Bearer` itself.
+    SchemeTwice,
 }
 
 impl ApiKey {
@@ -26,6 +31,16 @@ impl ApiKey {
         let key = text.trim();
         if key.is_empty() {
             return Err(KeyError::Empty);
+        }
+        let quoted = |q: char| key.len() >= 2 && key.starts_with(q) && key.ends_with(q);
+        if quoted('"') || quoted('\'') {
+            return Err(KeyError::Quoted);
+        }
+        if key
+            .get(..7)
+            .is_some_and(|word| word.eq_ignore_ascii_case("bearer "))
+        {
+            return Err(KeyError::SchemeTwice);
         }
         if !key.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(KeyError::NotPrintable);
@@ -75,5 +90,23 @@ mod tests {
     fn debug_output_never_shows_the_key() {
         let key = ApiKey::parse("sk-or-v1-secret").unwrap();
         assert!(!format!("{key:?}").contains("secret"));
+    }
+
+    #[test]
+    fn a_key_in_quotes_is_refused_as_quoted() {
+        assert_eq!(ApiKey::parse("\"sk-or-v1-abc\""), Err(KeyError::Quoted));
+        assert_eq!(ApiKey::parse("'sk-or-v1-abc'"), Err(KeyError::Quoted));
+    }
+
+    #[test]
+    fn bearer_left_in_the_key_is_refused_as_the_scheme_twice() {
+        assert_eq!(
+            ApiKey::parse("Bearer sk-or-v1-abc"),
+            Err(KeyError::SchemeTwice)
+        );
+        assert_eq!(
+            ApiKey::parse("bearer  sk-or-v1-abc"),
+            Err(KeyError::SchemeTwice)
+        );
     }
 }

@@ -72,14 +72,26 @@ fn map_error(code: u16, error: Option<&Map<String, Value>>, answer: &Upstream) -
             let retry_after = (code == 429)
                 .then(|| retry_after(answer, metadata.as_ref()))
                 .flatten();
+            let message = message.unwrap_or_else(|| {
+                format!(
+                    "OpenRouter refused the call with {code} {}.",
+                    status.canonical_reason().unwrap_or("")
+                )
+            });
+            // OpenRouter's own words for a bad key ("User not found.") do not say what to do.
+            let message = if code == 401 {
+                format!(
+                    "OpenRouter did not accept this API key ({}). Check the connection's key: \
+                     paste it exactly as OpenRouter shows it (it starts with sk-or-), without \
+                     quotes or the word Bearer, or create a new one at https://openrouter.ai/keys.",
+                    message.trim_end_matches('.')
+                )
+            } else {
+                message
+            };
             ApiError::Upstream {
                 status,
-                message: message.unwrap_or_else(|| {
-                    format!(
-                        "OpenRouter refused the call with {code} {}.",
-                        status.canonical_reason().unwrap_or("")
-                    )
-                }),
+                message,
                 metadata,
                 retry_after,
             }

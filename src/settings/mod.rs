@@ -224,10 +224,36 @@ pub enum Command {
         /// placeholder host `openrouter-connector.example.com` is written.
         #[arg(long, value_name = "URL")]
         public_url: Option<PublicUrl>,
-        /// The folder to write.
-        #[arg(default_value = "connector")]
-        dir: PathBuf,
+        /// The folder to write. Default: `connector` (the committed files) without
+        /// `--public-url`, and `connector-<host>` with it, so a deployment's files never
+        /// overwrite the committed ones unless asked.
+        dir: Option<PathBuf>,
     },
+}
+
+impl Command {
+    /// The folder `write-connector` writes: the one given, else `connector` for the placeholder
+    /// files and `connector-<host>` for a deployment's.
+    pub fn connector_dir(public_url: Option<&PublicUrl>, dir: Option<&PathBuf>) -> PathBuf {
+        match (dir, public_url) {
+            (Some(dir), _) => dir.clone(),
+            (None, None) => PathBuf::from("connector"),
+            (None, Some(url)) => {
+                let host: String = url
+                    .host()
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                            c
+                        } else {
+                            '-'
+                        }
+                    })
+                    .collect();
+                PathBuf::from(format!("connector-{host}"))
+            }
+        }
+    }
 }
 
 impl Settings {
@@ -355,5 +381,20 @@ mod tests {
     fn an_attribution_header_with_a_newline_is_rejected() {
         let error = with(&["--app-title", "a\nb"]).unwrap_err();
         assert!(error.contains("APP_TITLE"), "{error}");
+    }
+
+    #[test]
+    fn a_deployment_s_connector_files_go_beside_the_committed_ones_not_over_them() {
+        let public: PublicUrl = "https://flows.example.com:8443/x".parse().unwrap();
+        assert_eq!(
+            Command::connector_dir(Some(&public), None),
+            PathBuf::from("connector-flows.example.com-8443")
+        );
+        assert_eq!(
+            Command::connector_dir(None, None),
+            PathBuf::from("connector")
+        );
+        let chosen = PathBuf::from("mine");
+        assert_eq!(Command::connector_dir(Some(&public), Some(&chosen)), chosen);
     }
 }

@@ -12,7 +12,7 @@ use std::fs;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{capture, captures_dir, read};
+use crate::helpers::{capture, captures_dir, passes_on_message, read};
 use crate::json_diff::{missing, null_paths, same};
 
 /// What went wrong across a whole table of captures, reported together.
@@ -122,7 +122,7 @@ fn check_error(findings: &mut Findings, file: &str, status: u16, upstream: &Valu
             &got.body["error"]["code"],
             &json!(status),
         );
-        findings.check(ours == message, || {
+        findings.check(passes_on_message(status, message, ours), || {
             format!("{file}: message {ours:?}, upstream said {message:?}")
         });
         if let Some(metadata) = error.get("metadata").filter(|m| !m.is_null()) {

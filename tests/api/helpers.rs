@@ -104,6 +104,17 @@ pub fn assert_error(status: StatusCode, body: &Value, expected: u16) -> String {
     message.to_owned()
 }
 
+/// Whether `ours` passes on `upstream`'s error message: word for word, except a `401`, whose
+/// message keeps upstream's words and says what to do about the key.
+pub fn passes_on_message(status: u16, upstream: &str, ours: &str) -> bool {
+    if status == 401 {
+        ours.contains(&format!("({})", upstream.trim_end_matches('.')))
+            && ours.contains("Check the connection's key")
+    } else {
+        ours == upstream
+    }
+}
+
 /// Asserts that no `null` appears anywhere in a value.
 pub fn assert_no_nulls(value: &Value) {
     match value {

@@ -293,7 +293,9 @@ async fn an_upstream_401_is_passed_through() {
     let (status, body) = read(app.get(PATH).await).await;
 
     // Assert
-    assert_eq!(assert_error(status, &body, 401), "User not found.");
+    let message = assert_error(status, &body, 401);
+    assert!(message.contains("(User not found)"), "{message}");
+    assert!(message.contains("Check the connection's key"), "{message}");
 }
 
 #[tokio::test]

@@ -51,6 +51,15 @@ fn route(state: &State, request: &RecordedRequest) -> Reply {
         ("GET", "/generation") => generation(request),
         ("GET", "/key") => Reply::json(200, key()),
         ("GET", p) => match endpoints_target(p) {
+            Some((author, slug))
+                if state.options.known_models_only
+                    && !catalog::is_known(
+                        &format!("{author}/{slug}"),
+                        state.options.model_count,
+                    ) =>
+            {
+                error(404, "Resource not found")
+            }
             Some((author, slug)) => Reply::json(200, catalog::endpoints(&author, &slug)),
             None => error(404, "Not Found"),
         },

@@ -217,6 +217,19 @@ pub(crate) fn models_body(count: usize) -> Bytes {
     Bytes::from(json!({ "data": data }).to_string())
 }
 
+/// Whether OpenRouter would know `id` in a catalogue of `count` listed models: the
+/// real-looking models, the generated `simulator/model-NNN` ones, and `openrouter/auto`; a
+/// variant suffix such as `:free` or `:online` names the same model.
+pub(crate) fn is_known(id: &str, count: usize) -> bool {
+    let base = id.split_once(':').map_or(id, |(base, _)| base);
+    if base == "openrouter/auto" || KNOWN.iter().any(|k| k.id == base) {
+        return true;
+    }
+    base.strip_prefix("simulator/model-")
+        .and_then(|n| n.parse::<usize>().ok())
+        .is_some_and(|n| n > KNOWN.len() && n <= count)
+}
+
 /// The `GET /models/{author}/{slug}/endpoints` body for model `author/slug`.
 pub(crate) fn endpoints(author: &str, slug: &str) -> Value {
     let id = format!("{author}/{slug}");

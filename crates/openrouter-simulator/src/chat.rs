@@ -4,6 +4,7 @@ use serde_json::{Map, Value, json};
 
 use super::State;
 use super::canned::{PADDING, error, generation_id, now, random_alnum};
+use super::catalog;
 use super::recorded::RecordedRequest;
 use super::reply::Reply;
 
@@ -41,6 +42,39 @@ fn ask(body: &Map<String, Value>, prompt_chars: usize) -> Ask {
         stream: body.get("stream").and_then(Value::as_bool) == Some(true),
         prompt_tokens: tokens(prompt_chars) + 4,
     }
+}
+
+/// OpenRouter's `400` for a model it does not know, as recorded (`acme/fake-1.0 is not a valid
+/// model ID`), when the request names one (in `model` or `models`) and the simulator checks.
+fn unknown_model(state: &State, body: &Map<String, Value>) -> Option<Reply> {
+    if !state.options.known_models_only {
+        return None;
+    }
+    let named = body
+        .get("model")
+        .and_then(Value::as_str)
+        .filter(|m| !m.is_empty())
+        .into_iter()
+        .chain(
+            body.get("models")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str),
+        );
+    let unknown = named
+        .into_iter()
+        .find(|id| !catalog::is_known(id, state.options.model_count))?;
+    Some(Reply::json(
+        400,
+        json!({"error": {
+            "code": 400,
+            "message": format!("{unknown} is not a valid model ID"),
+            "metadata": {"error_type": "invalid_request", "availability": {
+                "code": "model_not_found", "retryable": false, "requested_models": [unknown]
+            }}
+        }}),
+    ))
 }
 
 /// A rough token count: one token per four characters, at least one.
@@ -162,6 +196,9 @@ pub(crate) fn chat_completion(state: &State, request: &RecordedRequest) -> Reply
     let Some(messages) = body.get("messages").and_then(Value::as_array) else {
         return error(400, "Input required: specify \"prompt\" or \"messages\"");
     };
+    if let Some(refusal) = unknown_model(state, &body) {
+        return refusal;
+    }
     let prompt_chars = messages
         .iter()
         .map(|m| content_text(m.get("content")).len())
@@ -257,6 +294,9 @@ pub(crate) fn legacy_completion(state: &State, request: &RecordedRequest) -> Rep
             .join("\n"),
         _ => return error(400, "Input required: specify \"prompt\" or \"messages\""),
     };
+    if let Some(refusal) = unknown_model(state, &body) {
+        return refusal;
+    }
     let ask = ask(&body, prompt.len());
     let text = format!("Echo: {prompt}");
     let created = now();

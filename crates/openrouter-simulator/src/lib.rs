@@ -42,6 +42,9 @@ pub struct SimulatorOptions {
     /// When not empty, the only keys default answers accept; any other gets OpenRouter's 401
     /// `User not found.`, as a revoked or mistyped key does.
     pub valid_keys: Vec<String>,
+    /// Whether default answers refuse a model outside the catalogue, as OpenRouter does (`400
+    /// … is not a valid model ID`; `404` for its endpoints).
+    pub known_models_only: bool,
 }
 
 impl Default for SimulatorOptions {
@@ -52,6 +55,7 @@ impl Default for SimulatorOptions {
             sse_chunk_delay: Duration::ZERO,
             require_auth: true,
             valid_keys: Vec::new(),
+            known_models_only: true,
         }
     }
 }

@@ -29,6 +29,9 @@ struct Args {
     /// Accept only this key (repeatable); any other gets OpenRouter's 401.
     #[arg(long = "key")]
     keys: Vec<String>,
+    /// Answer any model id instead of refusing those outside the catalogue as OpenRouter does.
+    #[arg(long)]
+    any_model: bool,
 }
 
 #[tokio::main]
@@ -40,6 +43,7 @@ async fn main() -> ExitCode {
         sse_chunk_delay: Duration::from_millis(args.sse_chunk_delay_ms),
         require_auth: !args.no_auth,
         valid_keys: args.keys,
+        known_models_only: !args.any_model,
     };
     let simulator = match Simulator::start_with(options).await {
         Ok(simulator) => simulator,

@@ -275,15 +275,15 @@ async fn endpoints_use_the_decoded_model_id() {
     let response = call(
         sim.addr(),
         "GET",
-        "/api/v1/models/someone/new%3Amodel/endpoints",
+        "/api/v1/models/google/gemini-2.5-flash%3Afree/endpoints",
         "",
     )
     .await;
     assert_eq!(response.status, 200);
     let v = response.json();
-    assert_eq!(v["data"]["id"], "someone/new:model");
+    assert_eq!(v["data"]["id"], "google/gemini-2.5-flash:free");
     let endpoint = &v["data"]["endpoints"][0];
-    assert_eq!(endpoint["model_id"], "someone/new:model");
+    assert_eq!(endpoint["model_id"], "google/gemini-2.5-flash:free");
     for key in [
         "pricing",
         "status",

@@ -7,6 +7,7 @@
 
 mod defaults;
 mod faults;
+mod models;
 mod wire;
 
 use std::net::SocketAddr;
