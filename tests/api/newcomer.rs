@@ -3,7 +3,12 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{KEY, assert_error, read, spawn_app};
+use crate::helpers::{KEY, TestApp, assert_error, read, spawn_app};
+
+async fn openapi(app: &TestApp) -> Value {
+    let response = app.http.get(app.url("/openapi.json")).send().await.unwrap();
+    response.json().await.unwrap()
+}
 
 #[tokio::test]
 async fn a_misspelt_query_parameter_is_named_with_the_one_meant_and_never_points_to_extra() {
@@ -128,15 +133,7 @@ async fn a_bare_model_slug_and_the_root_get_a_404_that_says_where_to_go() {
 #[tokio::test]
 async fn every_example_swagger_ui_offers_is_accepted() {
     let app = spawn_app().await;
-    let document: Value = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = openapi(&app).await;
     let mut tried = 0;
     for (path, item) in document["paths"].as_object().unwrap() {
         if !path.starts_with("/connector/v1/") {
@@ -158,15 +155,7 @@ async fn every_example_swagger_ui_offers_is_accepted() {
 #[tokio::test]
 async fn the_pass_through_is_documented_for_every_method_it_forwards() {
     let app = spawn_app().await;
-    let document: Value = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = openapi(&app).await;
     let item = &document["paths"]["/api/v1/{rest}"];
     for method in ["get", "head", "post", "put", "patch", "delete", "options"] {
         assert!(item[method]["operationId"].is_string(), "{method}: {item}");
