@@ -79,7 +79,7 @@ impl ActionInput for ChatCompletionRequest {
             role: fields.take("role")?,
             model: fields.take_parsed("model", ModelId::parse)?,
             system: fields.take("system")?,
-            messages: fields.take("messages")?,
+            messages: fields.take_objects("messages", &["tool_calls"])?,
             image_url: fields.take("image_url")?,
             options: GenerationOptions::take_from(&mut fields)?,
             response_format: fields.take("response_format")?,
@@ -96,7 +96,7 @@ impl ActionInput for ChatCompletionRequest {
 }
 
 fn take_json_schema(fields: &mut Fields) -> Result<Option<JsonSchemaFormat>, ApiError> {
-    let Some(mut value) = fields.take::<Value>("json_schema")? else {
+    let Some(mut value) = fields.take_object::<Value>("json_schema", &[])? else {
         return Ok(None);
     };
     // Makers often paste the schema as text: read it as JSON.
@@ -124,7 +124,7 @@ fn take_json_schema(fields: &mut Fields) -> Result<Option<JsonSchemaFormat>, Api
 }
 
 fn take_tools(fields: &mut Fields) -> Result<Option<Vec<Tool>>, ApiError> {
-    let Some(items) = fields.take::<Vec<Value>>("tools")? else {
+    let Some(items) = fields.take_objects::<Value>("tools", &[])? else {
         return Ok(None);
     };
     let mut tools = Vec::with_capacity(items.len());

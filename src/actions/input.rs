@@ -191,6 +191,43 @@ impl Fields {
         }
     }
 
+    /// Takes an optional object whose members named in `inner` are objects too when given.
+    /// serde reads a struct from an array as well (field by field, in order); a caller's `[…]`
+    /// where an object is due is refused instead.
+    pub fn take_object<T: DeserializeOwned>(
+        &mut self,
+        name: &str,
+        inner: &[&str],
+    ) -> Result<Option<T>, ApiError> {
+        if let Some(value) = self.map.get(name) {
+            objects_where_due(name, value, inner)?;
+        }
+        self.take(name)
+    }
+
+    /// Takes an optional array of objects, whose members named in `inner` are arrays of
+    /// objects when given (see [`Fields::take_object`]).
+    pub fn take_objects<T: DeserializeOwned>(
+        &mut self,
+        name: &str,
+        inner: &[&str],
+    ) -> Result<Option<Vec<T>>, ApiError> {
+        if let Some(Value::Array(items)) = self.map.get(name) {
+            for (index, item) in items.iter().enumerate() {
+                let field = format!("{name}[{index}]");
+                objects_where_due(&field, item, &[])?;
+                for key in inner {
+                    if let Some(Value::Array(nested)) = item.get(key) {
+                        for (at, object) in nested.iter().enumerate() {
+                            objects_where_due(&format!("{field}.{key}[{at}]"), object, &[])?;
+                        }
+                    }
+                }
+            }
+        }
+        self.take(name)
+    }
+
     /// Takes an optional text and parses it with `parse`, whose error is the rule broken.
     pub fn take_parsed<T>(
         &mut self,
@@ -287,6 +324,21 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// A `400` unless `value` is blank or an object whose members named in `inner` are blank or
+/// objects.
+fn objects_where_due(field: &str, value: &Value, inner: &[&str]) -> Result<(), ApiError> {
+    if is_blank(value) {
+        return Ok(());
+    }
+    check(value.is_object(), field, "must be an object")?;
+    for key in inner {
+        if let Some(member) = value.get(key) {
+            objects_where_due(&format!("{field}.{key}"), member, &[])?;
+        }
+    }
+    Ok(())
+}
+
 fn is_blank(value: &Value) -> bool {
     match value {
         Value::Null => true,
@@ -322,6 +374,7 @@ fn readable(reason: &str) -> String {
         ("expected u32", "expected a whole number of at least 0"),
         ("expected u64", "expected a whole number of at least 0"),
         ("expected i64", "expected a whole number"),
+        ("expected i32", "expected a whole number up to 2147483647"),
         ("expected a sequence", "expected an array"),
         ("expected a map", "expected an object"),
         ("expected a boolean", "expected true or false"),

@@ -14,7 +14,7 @@ pub struct GenerationOptions {
     /// The most tokens the model may generate (at least 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 1, example = 256)]
-    pub max_tokens: Option<u32>,
+    pub max_tokens: Option<i32>,
     /// Randomness, from 0 (focused) to 2 (very random).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0, maximum = 2)]
@@ -26,7 +26,7 @@ pub struct GenerationOptions {
     /// Consider only this many most likely tokens at each step (0 means no limit).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0)]
-    pub top_k: Option<u32>,
+    pub top_k: Option<i32>,
     /// The least probability of a token, relative to the most likely one (0 to 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0, maximum = 1)]
@@ -256,7 +256,7 @@ pub struct Reasoning {
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(minimum = 1)]
-    pub max_tokens: Option<u32>,
+    pub max_tokens: Option<i32>,
     /// Think, but leave the reasoning out of the answer.
     #[serde(
         default,
@@ -307,9 +307,9 @@ impl GenerationOptions {
             top_logprobs: fields.take("top_logprobs")?,
             user: fields.take("user")?,
             models: fields.take("models")?,
-            provider: fields.take("provider")?,
+            provider: fields.take_object("provider", &["max_price"])?,
             transforms: fields.take("transforms")?,
-            reasoning: fields.take("reasoning")?,
+            reasoning: fields.take_object("reasoning", &[])?,
             extra: fields.take("extra")?,
         };
         options.check_ranges()?;
@@ -324,6 +324,11 @@ impl GenerationOptions {
             self.max_tokens.is_none_or(|v| v >= 1),
             "max_tokens",
             "must be at least 1",
+        )?;
+        check(
+            self.top_k.is_none_or(|v| v >= 0),
+            "top_k",
+            "must be at least 0",
         )?;
         check(
             within(self.temperature, 0.0, 2.0),
@@ -440,6 +445,20 @@ mod tests {
             (json!({"top_logprobs": 21}), "top_logprobs"),
             (json!({"stop": ["a", "b", "c", "d", "e"]}), "stop"),
             (json!({"top_k": -1}), "top_k"),
+            // An array where an object is due (serde would read it field by field).
+            (json!({"provider": ["a"]}), "provider"),
+            (
+                json!({"provider": {"max_price": [null, null]}}),
+                "provider.max_price",
+            ),
+            (json!({"reasoning": ["high"]}), "reasoning"),
+            // Past the int32 the OpenAPI document promises.
+            (json!({"max_tokens": 2_147_483_648_u64}), "max_tokens"),
+            (json!({"top_k": 3_000_000_000_u64}), "top_k"),
+            (
+                json!({"reasoning": {"max_tokens": 4_294_967_295_u64}}),
+                "reasoning.max_tokens",
+            ),
             (json!({"provider": {"sort": "cheapest"}}), "provider.sort"),
             (
                 json!({"provider": {"max_price": {"prompt": "free"}}}),

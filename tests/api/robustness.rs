@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{KEY, assert_error, read, spawn_app_with};
+use crate::helpers::{KEY, assert_error, read, spawn_app, spawn_app_with};
 
 async fn send_raw(
     app: &crate::helpers::TestApp,
@@ -167,4 +167,30 @@ async fn a_key_with_spaces_or_unicode_is_refused_without_echoing_it() {
         assert!(!message.contains(key) && !body.to_string().contains(key));
     }
     assert_eq!(app.sim.request_count(), 0);
+}
+
+#[tokio::test]
+async fn an_array_where_an_object_is_due_is_a_400_naming_the_field() {
+    let app = spawn_app().await;
+    for (body, field) in [
+        (
+            json!({"content": "hi", "provider": {"max_price": [null, null]}}),
+            "provider.max_price",
+        ),
+        (json!({"messages": [["user", "hi"]]}), "messages[0]"),
+        (
+            json!({"content": "hi", "messages": [{"role": "assistant", "content": "x", "tool_calls": [["a", "function", "f", "{}"]]}]}),
+            "messages[0].tool_calls[0]",
+        ),
+        (json!({"content": "hi", "tools": [["f"]]}), "tools[0]"),
+        (
+            json!({"content": "hi", "json_schema": ["s"]}),
+            "json_schema",
+        ),
+    ] {
+        let (status, answer) = read(app.post("/connector/v1/chat/completions", &body).await).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_eq!(answer["error"]["metadata"]["field"], field, "{body}");
+    }
+    assert!(app.sim.requests().is_empty(), "nothing went upstream");
 }
