@@ -28,7 +28,7 @@ impl Connection {
     /// `api_key: <key>`, in that order.
     pub fn from_headers(headers: &HeaderMap) -> Result<Connection, ApiError> {
         let key = key_text(headers).ok_or(ApiError::MissingKey)?;
-        let key = ApiKey::parse(key).map_err(|error| match error {
+        let key = ApiKey::parse(&key).map_err(|error| match error {
             KeyError::Empty => ApiError::MissingKey,
             KeyError::NotPrintable => ApiError::MalformedKey(
                 "The OpenRouter API key contains spaces or characters that cannot be sent in a \
@@ -58,19 +58,14 @@ impl Connection {
     }
 }
 
-fn key_text(headers: &HeaderMap) -> Option<&str> {
-    let from_authorization = headers
-        .get(AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .map(strip_bearer)
-        .filter(|key| !key.trim().is_empty());
-    from_authorization.or_else(|| {
-        headers
-            .get(API_KEY_HEADER)
-            .and_then(|value| value.to_str().ok())
-            .map(strip_bearer)
-            .filter(|key| !key.trim().is_empty())
-    })
+/// The key's text from the first header that holds one. A value that is not ASCII is read
+/// as UTF-8 anyway, so that a key pasted with curly quotes is told so rather than missing.
+fn key_text(headers: &HeaderMap) -> Option<String> {
+    [AUTHORIZATION.as_str(), API_KEY_HEADER]
+        .into_iter()
+        .filter_map(|name| headers.get(name))
+        .map(|value| strip_bearer(&String::from_utf8_lossy(value.as_bytes())).to_owned())
+        .find(|key| !key.trim().is_empty())
 }
 
 fn strip_bearer(value: &str) -> &str {

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use crate::domain::spelling;
 use crate::rate_limit;
 
 /// Everything that can go wrong in a call, ours or upstream's.
@@ -38,9 +39,10 @@ pub enum ApiError {
     /// No route at this path.
     #[error("no such path")]
     NotFound,
-    /// A model's endpoints asked for with an id that is not `author/slug`.
-    #[error("a model id without its author")]
-    ModelIdWithoutAuthor,
+    /// A path below `/connector/v1/models/` that is not a model's endpoints (a slug without
+    /// its author, or no `/endpoints`).
+    #[error("not a model's endpoints path")]
+    NotAModelPath,
     /// A known path called with the wrong method.
     #[error("method not allowed")]
     MethodNotAllowed {
@@ -146,26 +148,25 @@ impl ApiError {
                  API under /api/v1/."
                     .to_owned()
             }
-            ApiError::ModelIdWithoutAuthor => "A model id is author/slug, such as \
-                openai/gpt-4o-mini: ask /connector/v1/models/openai/gpt-4o-mini/endpoints. List \
-                Models gives every id."
+            ApiError::NotAModelPath => "A model's providers are listed at \
+                /connector/v1/models/{author}/{slug}/endpoints, the model id being author/slug: \
+                for example /connector/v1/models/openai/gpt-4o-mini/endpoints. List Models gives \
+                every id."
                 .to_owned(),
             ApiError::MethodNotAllowed { allow } => {
                 format!("This path does not accept that method. It accepts: {allow}.")
             }
             ApiError::UpstreamTimeout(after) => format!(
-                "OpenRouter did not answer within {} seconds. Try a faster model, fewer \
-                 max_tokens, or the asynchronous pattern for long generations.",
-                after.as_secs()
+                "OpenRouter did not answer within {}. Try a faster model, fewer max_tokens, or \
+                 the asynchronous pattern for long generations.",
+                spelling::count(after.as_secs(), "second")
             ),
-            ApiError::RateLimited { limit, wait } => {
-                let seconds = rate_limit::whole_seconds(*wait);
-                let unit = if seconds == 1 { "second" } else { "seconds" };
-                format!(
-                    "This connection made more than its {limit} calls per minute. Wait \
-                     {seconds} {unit} and try again."
-                )
-            }
+            ApiError::RateLimited { limit, wait } => format!(
+                "This connection has used the calls it may make for now ({} per minute on \
+                 average). Wait {} and try again.",
+                spelling::count(u64::from(*limit), "call"),
+                spelling::count(rate_limit::whole_seconds(*wait), "second")
+            ),
             ApiError::Busy => "The service is handling as many OpenRouter calls as it is allowed \
                 to at once. Try again in a moment."
                 .to_owned(),
@@ -213,7 +214,7 @@ impl ApiError {
             | ApiError::MalformedKey(_)
             | ApiError::PayloadTooLarge { .. }
             | ApiError::NotFound
-            | ApiError::ModelIdWithoutAuthor
+            | ApiError::NotAModelPath
             | ApiError::MethodNotAllowed { .. }
             | ApiError::UpstreamTimeout(_)
             | ApiError::Busy
@@ -245,7 +246,7 @@ impl ResponseError for ApiError {
             ApiError::InvalidInput { .. } => StatusCode::BAD_REQUEST,
             ApiError::MissingKey | ApiError::MalformedKey(_) => StatusCode::UNAUTHORIZED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::NotFound | ApiError::ModelIdWithoutAuthor => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::NotAModelPath => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Upstream { status, .. } => *status,
             ApiError::UpstreamFailed { .. } => StatusCode::BAD_GATEWAY,
@@ -296,7 +297,7 @@ impl ResponseError for ApiError {
             ApiError::InvalidInput { .. }
             | ApiError::PayloadTooLarge { .. }
             | ApiError::NotFound
-            | ApiError::ModelIdWithoutAuthor
+            | ApiError::NotAModelPath
             | ApiError::Upstream { .. }
             | ApiError::UpstreamFailed { .. }
             | ApiError::UpstreamTimeout(_)

@@ -72,7 +72,9 @@ pub struct ChatCompletionRequest {
 }
 
 impl ActionInput for ChatCompletionRequest {
-    fn parse(_: &HttpRequest, body: Bytes) -> Result<Self, ApiError> {
+    fn parse(req: &HttpRequest, body: Bytes) -> Result<Self, ApiError> {
+        // Everything goes in the body: a query parameter (`?temprature=0.5`) is a typo to name.
+        Fields::from_query(req.query_string())?.finish()?;
         let mut fields = Fields::from_body(&body)?;
         let request = ChatCompletionRequest {
             content: fields.take("content")?,

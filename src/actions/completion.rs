@@ -38,7 +38,9 @@ pub struct CompletionRequest {
 }
 
 impl ActionInput for CompletionRequest {
-    fn parse(_: &HttpRequest, body: Bytes) -> Result<Self, ApiError> {
+    fn parse(req: &HttpRequest, body: Bytes) -> Result<Self, ApiError> {
+        // Everything goes in the body: a query parameter (`?temprature=0.5`) is a typo to name.
+        Fields::from_query(req.query_string())?.finish()?;
         let mut fields = Fields::from_body(&body)?;
         let request = CompletionRequest {
             prompt: fields.require_text("prompt")?,

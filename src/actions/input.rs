@@ -16,6 +16,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::connection::Connection;
+use crate::domain::spelling;
 use crate::error::ApiError;
 use crate::metrics;
 use crate::openrouter::{Caller, OwnedCaller, UpstreamStats};
@@ -297,31 +298,17 @@ fn likely_meant<'a>(unknown: &str, known: &'a [String]) -> Option<&'a str> {
             let distance = if contained {
                 1
             } else {
-                edit_distance(&unknown, name)
+                spelling::distance(&unknown, name)
             };
             (distance, name.as_str())
         })
-        .filter(|(distance, name)| *distance <= 2.max(name.len() / 3))
+        // A guess must leave most of the word as typed: at most 2 steps, and fewer steps
+        // than letters (so `x` or `` is no typo of `id`).
+        .filter(|(distance, name)| {
+            *distance <= 2 && *distance < unknown.chars().count().min(name.chars().count())
+        })
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, name)| name)
-}
-
-/// Levenshtein distance, by characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != *cb));
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 /// A `400` unless `value` is blank or an object whose members named in `inner` are blank or

@@ -52,14 +52,19 @@ pub fn configure(config: &mut web::ServiceConfig) {
 /// The answer for a path no route matches; a model's endpoints asked for by a bare slug
 /// (`/connector/v1/models/gpt-4o-mini/endpoints`) is told that ids are `author/slug`.
 pub async fn not_found(req: HttpRequest) -> Result<String, ApiError> {
-    let bare_slug = req
+    let Some(model) = req
         .path()
+        .trim_end_matches('/')
         .strip_prefix("/connector/v1/models/")
-        .and_then(|rest| rest.strip_suffix("/endpoints"))
-        .is_some_and(|id| !id.is_empty() && !id.contains('/'));
-    if bare_slug {
-        Err(ApiError::ModelIdWithoutAuthor)
-    } else {
-        Err(ApiError::NotFound)
+    else {
+        return Err(ApiError::NotFound);
+    };
+    let segments: Vec<&str> = model.split('/').collect();
+    match segments.as_slice() {
+        // `models/gpt-4o-mini/endpoints`: a slug without its author.
+        [slug, "endpoints"] if !slug.is_empty() => Err(ApiError::NotAModelPath),
+        // `models/openai/gpt-4o-mini`: the model's own path, which has no action.
+        [author, slug] if !author.is_empty() && !slug.is_empty() => Err(ApiError::NotAModelPath),
+        _ => Err(ApiError::NotFound),
     }
 }

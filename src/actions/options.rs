@@ -313,6 +313,15 @@ impl GenerationOptions {
             extra: fields.take("extra")?,
         };
         options.check_ranges()?;
+        // Named here so that it is not called unknown and sent to `extra`, where it would be
+        // overwritten: the actions answer once, and `false` is what they send anyway.
+        let stream: Option<bool> = fields.take("stream")?;
+        check(
+            stream != Some(true),
+            "stream",
+            "cannot be true: the connector actions answer once, as Power Platform reads them; \
+             stream through the OpenRouter-compatible API under /api/v1/ instead",
+        )?;
         Ok(options)
     }
 

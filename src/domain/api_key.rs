@@ -25,6 +25,12 @@ pub enum KeyError {
     SchemeTwice,
 }
 
+/// Quotation marks a key is pasted in: straight, typographic, guillemets and backticks.
+const QUOTES: &[char] = &[
+    '"', '\'', '`', '\u{201c}', '\u{201d}', '\u{2018}', '\u{2019}', '\u{ab}', '\u{bb}', '\u{2039}',
+    '\u{203a}',
+];
+
 impl ApiKey {
     /// Parses a key as it came in a header, after any `Bearer ` scheme word was removed.
     pub fn parse(text: &str) -> Result<ApiKey, KeyError> {
@@ -32,14 +38,15 @@ impl ApiKey {
         if key.is_empty() {
             return Err(KeyError::Empty);
         }
-        let quoted = |q: char| key.len() >= 2 && key.starts_with(q) && key.ends_with(q);
-        if quoted('"') || quoted('\'') {
+        let quote = |c: Option<char>| c.is_some_and(|c| QUOTES.contains(&c));
+        if quote(key.chars().next()) || quote(key.chars().next_back()) {
             return Err(KeyError::Quoted);
         }
-        if key
-            .get(..7)
-            .is_some_and(|word| word.eq_ignore_ascii_case("bearer "))
-        {
+        let scheme_left = key.eq_ignore_ascii_case("bearer")
+            || key
+                .get(..7)
+                .is_some_and(|word| word.eq_ignore_ascii_case("bearer "));
+        if scheme_left {
             return Err(KeyError::SchemeTwice);
         }
         if !key.bytes().all(|b| b.is_ascii_graphic()) {
@@ -96,6 +103,11 @@ mod tests {
     fn a_key_in_quotes_is_refused_as_quoted() {
         assert_eq!(ApiKey::parse("\"sk-or-v1-abc\""), Err(KeyError::Quoted));
         assert_eq!(ApiKey::parse("'sk-or-v1-abc'"), Err(KeyError::Quoted));
+        assert_eq!(
+            ApiKey::parse("\u{201c}sk-or-v1-abc\u{201d}"),
+            Err(KeyError::Quoted)
+        );
+        assert_eq!(ApiKey::parse("`sk-or-v1-abc`"), Err(KeyError::Quoted));
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod api_key;
 mod connection_id;
 mod model_id;
 mod public_url;
+pub mod spelling;
 
 pub use api_key::ApiKey;
 pub use connection_id::ConnectionId;

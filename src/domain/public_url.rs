@@ -48,6 +48,19 @@ impl PublicUrl {
                 "{url} must start with http:// or https://"
             )));
         }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(PublicUrlError(format!(
+                "{url} must not hold a user name or password"
+            )));
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(PublicUrlError(format!(
+                "{url} must not hold a query (`?`) or a fragment (`#`)"
+            )));
+        }
+        if parsed.port() == Some(0) {
+            return Err(PublicUrlError(format!("{url} must not use port 0")));
+        }
         let host = match (parsed.host_str(), parsed.port()) {
             (Some(host), Some(port)) => format!("{host}:{port}"),
             (Some(host), None) => host.to_owned(),
@@ -55,7 +68,9 @@ impl PublicUrl {
         };
         if !is_host(&host) {
             return Err(PublicUrlError(format!(
-                "{url}: Power Platform needs a host name (an IPv6 address cannot be used)"
+                "{url}: Power Platform needs a host name of letters, digits, dots and hyphens \
+                 (such as connector.example.com) or an IPv4 address; an IPv6 address or a `_` \
+                 cannot be used"
             )));
         }
         let path = parsed.path().trim_end_matches('/');
@@ -113,9 +128,12 @@ pub fn is_host(host: &str) -> bool {
     };
     let name_ok = !name.is_empty()
         && name.len() <= 253
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
     let port_ok =
         port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()));
     name_ok && port_ok
@@ -181,5 +199,25 @@ mod tests {
             .insert_header(("X-Forwarded-Host", "evil.example.com/\"}"))
             .to_http_request();
         assert_eq!(PublicUrl::from_request(&request), None);
+    }
+
+    #[test]
+    fn a_url_with_parts_power_platform_would_drop_or_refuse_is_refused() {
+        for url in [
+            "https://x_y.example.com",
+            "https://..",
+            "https://a..b.example.com",
+            "https://-a.example.com",
+            "https://example.com:0",
+            "https://user:pw@example.com",
+            "https://example.com/?q=1",
+            "https://example.com/#f",
+        ] {
+            assert!(PublicUrl::from_url(url).is_err(), "{url}");
+        }
+        let message = PublicUrl::from_url("https://x_y.example.com")
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("`_`"), "{message}");
     }
 }

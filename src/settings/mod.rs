@@ -42,7 +42,8 @@ pub struct Settings {
         env = "BIND",
         value_name = "BIND",
         default_value = "0.0.0.0:8080",
-        help_heading = "Serving"
+        help_heading = "Serving",
+        value_parser = parse::socket_address
     )]
     pub bind: SocketAddr,
 
@@ -56,9 +57,10 @@ pub struct Settings {
     )]
     pub public_base_url: Option<PublicUrl>,
 
-    /// Worker threads serving requests (1 to 1024); default: one per CPU core.
+    /// Worker threads serving requests (1 to 512, actix-web's own limit); default: one per
+    /// CPU core.
     #[arg(long, env = "WORKERS", value_name = "WORKERS", help_heading = "Serving",
-        value_parser = parse::count("WORKERS", "threads", 1, 1024))]
+        value_parser = parse::count("WORKERS", "threads", 1, 512))]
     pub workers: Option<usize>,
 
     /// The largest request body accepted on a connector action, in bytes (1 to 1 GiB); larger
@@ -396,5 +398,15 @@ mod tests {
         );
         let chosen = PathBuf::from("mine");
         assert_eq!(Command::connector_dir(Some(&public), Some(&chosen)), chosen);
+    }
+
+    #[test]
+    fn more_workers_than_actix_web_allows_are_refused_at_start_up_not_a_panic() {
+        let error = with(&["--workers", "513"]).unwrap_err();
+        assert!(
+            error.contains("WORKERS must be a whole number of threads from 1 to 512"),
+            "{error}"
+        );
+        assert_eq!(with(&["--workers", "512"]).unwrap().workers, Some(512));
     }
 }

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use reqwest::Url;
 
+use crate::domain::spelling;
+
 /// The longest a duration setting may be: a year, far beyond any sensible value, and small
 /// enough that adding it to any instant of the process's life cannot overflow.
 pub const MAX_SECS: u64 = 365 * 24 * 60 * 60;
@@ -49,9 +51,11 @@ pub fn calls(var: &'static str) -> impl Fn(&str) -> Result<u32, String> + Clone 
 }
 
 fn whole(var: &str, text: &str, min: u64, max: u64, unit: &str) -> Result<u64, String> {
-    text.trim()
-        .parse::<u64>()
-        .ok()
+    let digits = text.trim();
+    // Digits only: `u64::from_str` would also take a leading `+`.
+    Some(digits)
+        .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|digits| digits.parse::<u64>().ok())
         .filter(|value| (min..=max).contains(value))
         .ok_or_else(|| format!("{var} must be a whole number of {unit} from {min} to {max}"))
 }
@@ -78,22 +82,64 @@ pub fn redis_url(text: &str) -> Result<String, String> {
         .map_err(|error| format!("REDIS_URL is not a Redis URL ({error})"))
 }
 
-/// Text that can be sent as an HTTP header value.
+/// Printable ASCII with something besides spaces, so it can be sent as an HTTP header value
+/// (the `http` crate would also let bytes above 127 through).
 pub fn header_text(
     var: &'static str,
 ) -> impl Fn(&str) -> Result<String, String> + Clone + Send + Sync {
     move |text| {
-        reqwest::header::HeaderValue::from_str(text)
-            .map(|_| text.to_owned())
-            .map_err(|_| format!("{var} must be printable ASCII, usable as an HTTP header value"))
+        let printable = text.bytes().all(|b| (b' '..=b'~').contains(&b));
+        if printable && !text.trim().is_empty() {
+            Ok(text.trim().to_owned())
+        } else {
+            Err(format!(
+                "{var} must be printable ASCII (letters, digits, punctuation, spaces), usable as \
+                 an HTTP header value"
+            ))
+        }
     }
 }
 
-/// A `tracing` filter such as `info` or `openrouter_connector=debug`.
+/// The levels a `RUST_LOG` directive may name on its own.
+const LEVELS: &[&str] = &["off", "error", "warn", "info", "debug", "trace"];
+
+/// A `tracing` filter such as `info` or `openrouter_connector=debug,actix_web=warn`. A bare
+/// word is taken by `tracing` as a target name, so a misspelt level (`debg`) would silence every
+/// log line: a bare word a couple of typos from a level is refused.
 pub fn log_filter(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        return Err(format!(
+            "RUST_LOG must not be empty; use one of {}",
+            LEVELS.join(", ")
+        ));
+    }
+    for directive in text.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let word = directive.to_ascii_lowercase();
+        let bare = !directive.contains(['=', '[', ':']);
+        let misspelt_level = !LEVELS.contains(&word.as_str())
+            && LEVELS
+                .iter()
+                .any(|level| spelling::distance(&word, level) <= 2);
+        if bare && misspelt_level {
+            return Err(format!(
+                "RUST_LOG names `{directive}`, which looks like a misspelt level ({}); a module \
+                 is written as openrouter_connector=debug",
+                LEVELS.join(", ")
+            ));
+        }
+    }
     tracing_subscriber::EnvFilter::try_new(text)
         .map(|_| text.to_owned())
         .map_err(|error| format!("RUST_LOG is not a valid filter: {error}"))
+}
+
+/// An IP address and port to listen on.
+pub fn socket_address(text: &str) -> Result<std::net::SocketAddr, String> {
+    text.trim().parse().map_err(|_| {
+        "BIND must be an IP address and a port, such as 0.0.0.0:8080 (every interface) or \
+         127.0.0.1:8080 (this machine only); a host name such as localhost cannot be used"
+            .to_owned()
+    })
 }
 
 #[cfg(test)]
@@ -138,5 +184,49 @@ mod tests {
         assert_eq!(url.as_str(), "https://openrouter.ai/api/v1");
         assert!(http_url("X")("ftp://x").is_err());
         assert!(http_url("X")("http://").is_err());
+    }
+
+    #[test]
+    fn a_sign_or_an_empty_value_is_not_a_number() {
+        for text in ["+5", "", "  ", "5.0"] {
+            assert!(seconds("X", 1, 10)(text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn header_text_is_printable_ascii_and_not_blank() {
+        assert_eq!(
+            header_text("APP_TITLE")(" My flows "),
+            Ok("My flows".to_owned())
+        );
+        for text in ["ünï", "a\tb", "   ", ""] {
+            let error = header_text("APP_TITLE")(text).unwrap_err();
+            assert!(
+                error.starts_with("APP_TITLE must be printable ASCII"),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_misspelt_log_level_is_refused_rather_than_silencing_the_logs() {
+        for text in ["debg", "inf0", "", "info,debg"] {
+            assert!(log_filter(text).is_err(), "{text:?}");
+        }
+        for text in [
+            "info",
+            "WARN",
+            "openrouter_connector=debug,actix_web=warn",
+            "hyper",
+        ] {
+            assert!(log_filter(text).is_ok(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_host_name_for_bind_says_which_form_is_wanted() {
+        let error = socket_address("localhost:8080").unwrap_err();
+        assert!(error.contains("0.0.0.0:8080"), "{error}");
+        assert!(socket_address("127.0.0.1:0").is_ok());
     }
 }

@@ -117,13 +117,19 @@ async fn a_model_the_catalogue_does_not_know_is_refused_as_openrouter_refuses_it
 #[tokio::test]
 async fn a_bare_model_slug_and_the_root_get_a_404_that_says_where_to_go() {
     let app = spawn_app().await;
-    let (status, body) = read(app.get("/connector/v1/models/gpt-4o-mini/endpoints").await).await;
-    let message = assert_error(status, &body, 404);
-    assert!(message.contains("author/slug"), "{message}");
-    assert!(
-        message.contains("/connector/v1/models/openai/gpt-4o-mini/endpoints"),
-        "{message}"
-    );
+    for path in [
+        "/connector/v1/models/gpt-4o-mini/endpoints",
+        "/connector/v1/models/gpt-4o-mini/endpoints/",
+        "/connector/v1/models/openai/gpt-4o-mini",
+    ] {
+        let (status, body) = read(app.get(path).await).await;
+        let message = assert_error(status, &body, 404);
+        assert!(message.contains("author/slug"), "{path}: {message}");
+        assert!(
+            message.contains("/connector/v1/models/openai/gpt-4o-mini/endpoints"),
+            "{path}: {message}"
+        );
+    }
 
     let (status, body) = read(app.http.get(app.url("/")).send().await.unwrap()).await;
     let message = assert_error(status, &body, 404);
@@ -169,4 +175,86 @@ async fn the_metrics_path_answers_405_to_another_method() {
     assert_eq!(response.headers()["allow"], "GET");
     let (status, body) = read(response).await;
     assert_error(status, &body, 405);
+}
+
+#[tokio::test]
+async fn a_query_parameter_on_a_generation_action_and_stream_true_are_named_not_dropped() {
+    let app = spawn_app().await;
+    let (status, body) = read(
+        app.post(
+            "/connector/v1/chat/completions?temprature=0.5",
+            &json!({"content": "hi"}),
+        )
+        .await,
+    )
+    .await;
+    let message = assert_error(status, &body, 400);
+    assert!(message.contains("`temprature`"), "{message}");
+
+    let (status, body) = read(
+        app.post(
+            "/connector/v1/chat/completions",
+            &json!({"content": "hi", "stream": true}),
+        )
+        .await,
+    )
+    .await;
+    let message = assert_error(status, &body, 400);
+    assert!(message.contains("/api/v1/"), "{message}");
+    assert!(!message.contains("extra"), "{message}");
+    assert!(app.sim.requests().is_empty(), "nothing went upstream");
+
+    let (status, _) = read(
+        app.post(
+            "/connector/v1/chat/completions",
+            &json!({"content": "hi", "stream": false}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "stream: false is what the action sends anyway");
+}
+
+#[tokio::test]
+async fn a_swapped_pair_of_letters_is_recognised_as_the_field_meant() {
+    let app = spawn_app().await;
+    let (status, body) = read(
+        app.post(
+            "/connector/v1/chat/completions",
+            &json!({"modle": "openai/gpt-4o-mini", "content": "hi"}),
+        )
+        .await,
+    )
+    .await;
+    let message = assert_error(status, &body, 400);
+    assert!(message.contains("Did you mean `model`?"), "{message}");
+}
+
+#[tokio::test]
+async fn a_key_in_typographic_quotes_or_bearer_alone_is_told_what_to_remove() {
+    let app = spawn_app().await;
+    let url = app.url("/connector/v1/credits");
+    let curly = format!("Bearer \u{201c}{KEY}\u{201d}");
+    for (value, says) in [
+        (
+            reqwest::header::HeaderValue::from_bytes(curly.as_bytes()).unwrap(),
+            "in quotes",
+        ),
+        (
+            reqwest::header::HeaderValue::from_static("Bearer Bearer"),
+            "Remove `Bearer`",
+        ),
+    ] {
+        let response = app
+            .http
+            .get(&url)
+            .header("Authorization", value)
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = read(response).await;
+        let message = assert_error(status, &body, 401);
+        assert!(message.contains(says), "{message}");
+    }
+    assert!(app.sim.requests().is_empty(), "nothing went upstream");
 }

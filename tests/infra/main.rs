@@ -60,7 +60,8 @@ pub fn local_module(path: &'static str) -> &'static str {
 
 fn main() {
     let args = Arguments::from_args();
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    // CI systems say `true` or `1`; anything set but `false`/`0` counts.
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
     let trials = [rate_limit::tests(), jobs::tests()]
         .into_iter()
         .flatten()

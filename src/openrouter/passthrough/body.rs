@@ -13,6 +13,8 @@ use futures_util::Stream;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, Sleep};
 
+use crate::domain::spelling;
+
 /// Why an upstream body ended before it was complete.
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
@@ -157,9 +159,9 @@ impl SseEnding {
             BodyError::Idle(idle) => (
                 504,
                 format!(
-                    "OpenRouter sent no data for {} seconds, so openrouter-connector ended the \
-                     stream (STREAM_IDLE_TIMEOUT_SECS). Try again, or try another model.",
-                    idle.as_secs()
+                    "OpenRouter sent no data for {}, so openrouter-connector ended the stream \
+                     (STREAM_IDLE_TIMEOUT_SECS). Try again, or try another model.",
+                    spelling::count(idle.as_secs(), "second")
                 ),
             ),
             BodyError::Broken(_) => (

@@ -102,7 +102,7 @@ async fn a_stalled_stream_ends_with_an_sse_error_event_after_the_idle_timeout() 
     let event: Value = serde_json::from_str(last).unwrap();
     assert_eq!(event["error"]["code"], 504, "{event}");
     let message = event["error"]["message"].as_str().unwrap();
-    assert!(message.contains("no data for 1 seconds"), "{message}");
+    assert!(message.contains("no data for 1 second,"), "{message}");
     assert_eq!(event["choices"][0]["finish_reason"], "error");
     assert!(app.sim.wait_for_disconnects(1, PATIENCE).await);
 }
