@@ -131,17 +131,18 @@ pub struct Settings {
         value_parser = parse::header_text("APP_TITLE"))]
     pub app_title: Option<String>,
 
-    /// Calls each connection (API key) may make per 60 seconds on average (1 to 1000000).
+    /// Calls each connection (API key) may make per 60 seconds on average (1 to 60000000: one
+    /// a microsecond, the finest step the Redis limiter counts).
     #[arg(long, env = "RATE_LIMIT_PER_MINUTE", value_name = "RATE_LIMIT_PER_MINUTE",
         default_value = "100", help_heading = "Rate limit",
-        value_parser = parse::calls("RATE_LIMIT_PER_MINUTE"))]
+        value_parser = parse::calls("RATE_LIMIT_PER_MINUTE", 60_000_000))]
     pub rate_limit_per_minute: u32,
 
     /// Calls each connection may make at once before the per-minute pace applies (1 to
     /// 1000000).
     #[arg(long, env = "RATE_LIMIT_BURST", value_name = "RATE_LIMIT_BURST",
         default_value = "100", help_heading = "Rate limit",
-        value_parser = parse::calls("RATE_LIMIT_BURST"))]
+        value_parser = parse::calls("RATE_LIMIT_BURST", 1_000_000))]
     pub rate_limit_burst: u32,
 
     /// A Redis to share the rate limit and async jobs across replicas (e.g.
@@ -408,5 +409,13 @@ mod tests {
             "{error}"
         );
         assert_eq!(with(&["--workers", "512"]).unwrap().workers, Some(512));
+    }
+
+    #[test]
+    fn the_highest_rate_still_replenishes_at_least_a_microsecond_apart() {
+        let fastest = with(&["--rate-limit-per-minute", "60000000"]).unwrap();
+        assert!(fastest.quota().period() >= Duration::from_micros(1));
+        let error = with(&["--rate-limit-per-minute", "60000001"]).unwrap_err();
+        assert!(error.contains("from 1 to 60000000"), "{error}");
     }
 }

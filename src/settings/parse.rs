@@ -42,10 +42,13 @@ pub fn count(
     }
 }
 
-/// Calls per minute or at once, from 1 to a million.
-pub fn calls(var: &'static str) -> impl Fn(&str) -> Result<u32, String> + Clone + Send + Sync {
+/// Calls per minute or at once, from 1 to `max`.
+pub fn calls(
+    var: &'static str,
+    max: u64,
+) -> impl Fn(&str) -> Result<u32, String> + Clone + Send + Sync {
     move |text| {
-        let value = whole(var, text, 1, 1_000_000, "calls")?;
+        let value = whole(var, text, 1, max, "calls")?;
         u32::try_from(value).map_err(|_| format!("{var} is too large"))
     }
 }
