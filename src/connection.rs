@@ -2,6 +2,7 @@
 //! the headers of contract section 2, names the connection by a hash of the key for the
 //! request's log line, and charges the connection's rate limit: no handler can skip either.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -60,11 +61,17 @@ impl Connection {
 
 /// The key's text from the first header that holds one. A value that is not ASCII is read
 /// as UTF-8 anyway, so that a key pasted with curly quotes is told so rather than missing.
-fn key_text(headers: &HeaderMap) -> Option<String> {
+fn key_text(headers: &HeaderMap) -> Option<Cow<'_, str>> {
     [AUTHORIZATION.as_str(), API_KEY_HEADER]
         .into_iter()
         .filter_map(|name| headers.get(name))
-        .map(|value| strip_bearer(&String::from_utf8_lossy(value.as_bytes())).to_owned())
+        .map(|value| match value.to_str() {
+            // The usual case borrows; only a value that is not ASCII is copied.
+            Ok(text) => Cow::Borrowed(strip_bearer(text)),
+            Err(_) => {
+                Cow::Owned(strip_bearer(&String::from_utf8_lossy(value.as_bytes())).to_owned())
+            }
+        })
         .find(|key| !key.trim().is_empty())
 }
 
