@@ -7,7 +7,7 @@ use openrouter_connector::{connector, openapi, startup::Application, telemetry};
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     let settings = match Settings::try_parse() {
-        Ok(settings) => settings,
+        Ok(settings) => settings.effective(),
         Err(error) => error.exit(),
     };
     if let Some(Command::WriteOpenapi { path }) = &settings.command {

@@ -177,6 +177,14 @@ pub struct Settings {
         value_parser = parse::seconds("JOB_TIMEOUT_SECS", 1, 7 * DAY))]
     pub job_timeout: Duration,
 
+    /// Calls of one connection carrying `Prefer: respond-async` in flight at once, in this
+    /// process (1 to 100000); the next gets `429` before any upstream call.
+    #[arg(long = "max-jobs-per-connection", env = "MAX_JOBS_PER_CONNECTION",
+        value_name = "MAX_JOBS_PER_CONNECTION", default_value = "16",
+        help_heading = "Long generations",
+        value_parser = parse::count("MAX_JOBS_PER_CONNECTION", "calls", 1, 100_000))]
+    pub max_jobs_per_connection: usize,
+
     /// Seconds a finished job's answer is kept for polling (1 to 2592000, 30 days).
     #[arg(long = "job-ttl-secs", env = "JOB_TTL_SECS", value_name = "JOB_TTL_SECS",
         default_value = "3600", help_heading = "Long generations",
@@ -189,6 +197,21 @@ pub struct Settings {
         value_name = "SHUTDOWN_GRACE_SECS", default_value = "30", help_heading = "Shutdown",
         value_parser = parse::seconds("SHUTDOWN_GRACE_SECS", 0, HOUR))]
     pub shutdown_grace: Duration,
+
+    /// Seconds after SIGTERM or SIGINT during which new calls and readiness get `503` with
+    /// `Retry-After` while the listener stays open, so load balancers stop sending (0 to 3600).
+    #[arg(long = "shutdown-drain-secs", env = "SHUTDOWN_DRAIN_SECS",
+        value_name = "SHUTDOWN_DRAIN_SECS", default_value = "5", help_heading = "Shutdown",
+        value_parser = parse::seconds("SHUTDOWN_DRAIN_SECS", 0, HOUR))]
+    pub shutdown_drain: Duration,
+
+    /// Test-only: milliseconds that replace `UPSTREAM_TIMEOUT_SECS`,
+    /// `STREAM_IDLE_TIMEOUT_SECS` and `GENERATION_WAIT_SECS`, so tests of timeouts take a
+    /// fraction of a second (1 to 600000). Hidden from `--help`.
+    #[arg(long = "test-timeout-ms", env = "OPENROUTER_CONNECTOR_TEST_TIMEOUT_MS",
+        value_name = "OPENROUTER_CONNECTOR_TEST_TIMEOUT_MS", hide = true,
+        value_parser = parse::millis("OPENROUTER_CONNECTOR_TEST_TIMEOUT_MS", 1, 600_000))]
+    pub test_timeout: Option<Duration>,
 
     /// Log line format.
     #[arg(
@@ -268,6 +291,17 @@ impl Settings {
             "--bind=127.0.0.1:0",
             &format!("--openrouter-base-url={base_url}"),
         ])
+    }
+
+    /// The settings the service runs with: the test-only timeout, where given, replaces the
+    /// upstream, stream-idle and generation-wait durations.
+    pub fn effective(mut self) -> Settings {
+        if let Some(timeout) = self.test_timeout {
+            self.upstream_timeout = timeout;
+            self.stream_idle_timeout = timeout;
+            self.generation_wait = timeout;
+        }
+        self
     }
 
     /// The per-connection limit.
