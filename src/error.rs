@@ -69,6 +69,8 @@ pub enum ApiError {
         message: String,
         /// Details such as upstream's status and metadata.
         metadata: Option<Map<String, Value>>,
+        /// Seconds to wait, when upstream named a wait (`Retry-After` on its `5xx`).
+        retry_after: Option<u64>,
     },
     /// OpenRouter did not answer in time.
     #[error("OpenRouter did not answer within {} s", .0.as_secs())]
@@ -84,6 +86,12 @@ pub enum ApiError {
     /// More upstream calls are in flight than `MAX_CONCURRENT_UPSTREAM` allows.
     #[error("too many upstream calls in flight")]
     Busy,
+    /// This connection has `MAX_JOBS_PER_CONNECTION` asynchronous calls in flight.
+    #[error("over {limit} asynchronous calls in flight on this connection")]
+    TooManyJobs {
+        /// `MAX_JOBS_PER_CONNECTION`.
+        limit: usize,
+    },
     /// The service is shutting down and takes no new calls.
     #[error("the service is shutting down")]
     Draining,
@@ -130,6 +138,30 @@ impl ApiError {
         ApiError::UpstreamFailed {
             message: message.into(),
             metadata: None,
+            retry_after: None,
+        }
+    }
+
+    /// What the request's log line says of this error: its kind, and the field for a `400`
+    /// (never a value the caller sent: serde's words quote them); upstream's own words for
+    /// its errors (with the caller's key already redacted where upstream echoed it), cut short.
+    pub fn for_log(&self) -> String {
+        match self {
+            ApiError::InvalidInput {
+                field: Some(field), ..
+            } => format!("invalid input in field `{}`", loggable_name(field)),
+            ApiError::InvalidInput { field: None, .. } => {
+                "invalid input: the body or query cannot be read".to_owned()
+            }
+            ApiError::Upstream {
+                status, message, ..
+            } => format!(
+                "OpenRouter refused the call with {}: {}",
+                status.as_u16(),
+                cut(message)
+            ),
+            ApiError::UpstreamFailed { message, .. } => cut(message),
+            other => other.to_string(),
         }
     }
 
@@ -166,6 +198,11 @@ impl ApiError {
                  average). Wait {} and try again.",
                 spelling::count(u64::from(*limit), "call"),
                 spelling::count(rate_limit::whole_seconds(*wait), "second")
+            ),
+            ApiError::TooManyJobs { limit } => format!(
+                "This connection already has {} running at once, the most it may have. Wait \
+                 for one to finish (poll its Location) and try again.",
+                spelling::count(*limit as u64, "long generation")
             ),
             ApiError::Busy => "The service is handling as many OpenRouter calls as it is allowed \
                 to at once. Try again in a moment."
@@ -217,6 +254,7 @@ impl ApiError {
             | ApiError::NotAModelPath
             | ApiError::MethodNotAllowed { .. }
             | ApiError::UpstreamTimeout(_)
+            | ApiError::TooManyJobs { .. }
             | ApiError::Busy
             | ApiError::Draining
             | ApiError::SlowBody
@@ -240,6 +278,23 @@ impl ApiError {
     }
 }
 
+/// The longest upstream text a log line carries.
+const LOGGED_TEXT_CHARS: usize = 300;
+
+fn cut(text: &str) -> String {
+    text.chars().take(LOGGED_TEXT_CHARS).collect()
+}
+
+/// A field's name as logged: names made of letters, digits, `_`, `-`, `.`, `[`, `]` and `$`,
+/// of up to 64 characters, are shown; any other (a caller may put anything in a key) is not.
+fn loggable_name(field: &str) -> &str {
+    let plain = field.len() <= 64
+        && field.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'$')
+        });
+    if plain { field } else { "(a name not shown)" }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -251,7 +306,9 @@ impl ResponseError for ApiError {
             ApiError::Upstream { status, .. } => *status,
             ApiError::UpstreamFailed { .. } => StatusCode::BAD_GATEWAY,
             ApiError::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited { .. } | ApiError::TooManyJobs { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::LimiterUnavailable
             | ApiError::Busy
             | ApiError::Draining
@@ -274,6 +331,10 @@ impl ResponseError for ApiError {
             ApiError::Upstream {
                 retry_after: Some(seconds),
                 ..
+            }
+            | ApiError::UpstreamFailed {
+                retry_after: Some(seconds),
+                ..
             } => {
                 response.insert_header((header::RETRY_AFTER, seconds.to_string()));
             }
@@ -293,6 +354,9 @@ impl ResponseError for ApiError {
             | ApiError::JobStoreUnavailable
             | ApiError::Interrupted => {
                 response.insert_header((header::RETRY_AFTER, 1));
+            }
+            ApiError::TooManyJobs { .. } => {
+                response.insert_header((header::RETRY_AFTER, crate::jobs::POLL_AFTER_SECS));
             }
             ApiError::InvalidInput { .. }
             | ApiError::PayloadTooLarge { .. }

@@ -11,14 +11,18 @@
 
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::HttpResponse;
+use actix_web::body::{BodySize, EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest};
 use std::future::{Ready, ready};
 
 use crate::domain::ConnectionId;
+use crate::error::{ApiError, ErrorBody, ErrorDetail};
+use crate::state::AppState;
 
 /// The header that carries the request id, both ways and upstream.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -67,10 +71,10 @@ impl FromRequest for RequestId {
 }
 
 /// Middleware body: see the module documentation.
-pub async fn assign(
+pub async fn assign<B: MessageBody + 'static>(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, Error> {
     let offered = req
         .headers()
         .get(X_REQUEST_ID)
@@ -81,10 +85,60 @@ pub async fn assign(
     let started = Instant::now();
     let mut response = next.call(req).await?;
     log_finished(&response, started);
+    let draining = response
+        .request()
+        .app_data::<actix_web::web::Data<AppState>>()
+        .is_some_and(|state| state.lifecycle.is_draining());
+    if draining {
+        // While draining for shutdown, no connection is kept alive for another call.
+        response
+            .response_mut()
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
+    let mut response = in_error_shape(response);
     if let Some(value) = header {
         response.headers_mut().insert(X_REQUEST_ID, value);
     }
     Ok(response)
+}
+
+/// An error answered with an empty body by a service of actix-web or a library (an unknown
+/// Swagger UI asset's `404`, say) gets the contract's error body, its headers (such as
+/// `Allow`) kept: every error after routing has one shape (contract section 5).
+fn in_error_shape<B: MessageBody>(response: ServiceResponse<B>) -> ServiceResponse<EitherBody<B>> {
+    let status = response.status();
+    let empty = matches!(
+        response.response().body().size(),
+        BodySize::None | BodySize::Sized(0)
+    );
+    if !(status.is_client_error() || status.is_server_error()) || !empty {
+        return response.map_into_left_body();
+    }
+    let message = match status.as_u16() {
+        404 => "There is no such path on this service. Every path is listed at /swagger-ui/."
+            .to_owned(),
+        405 => "This path does not accept that method.".to_owned(),
+        _ => format!(
+            "The request was refused: {}.",
+            status.canonical_reason().unwrap_or("error")
+        ),
+    };
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: status.as_u16(),
+            message,
+            metadata: None,
+        },
+    };
+    let (req, old) = response.into_parts();
+    let mut shaped = HttpResponse::build(status);
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_LENGTH && name != header::CONTENT_TYPE {
+            shaped.append_header((name.clone(), value.clone()));
+        }
+    }
+    ServiceResponse::new(req, shaped.json(body)).map_into_right_body()
 }
 
 /// The request's line: `warn` for a `5xx`, else `info`.
@@ -96,7 +150,15 @@ fn log_finished<B>(response: &ServiceResponse<B>, started: Instant) {
     let connection = extensions
         .get::<ConnectionId>()
         .map(tracing::field::display);
-    let error = response.response().error().map(tracing::field::display);
+    // The error's kind and field, never the values the caller sent (see `ApiError::for_log`).
+    let error = response
+        .response()
+        .error()
+        .map(|error| match error.as_error::<ApiError>() {
+            Some(error) => error.for_log(),
+            None => "refused by the HTTP layer".to_owned(),
+        });
+    let error = error.as_deref();
     macro_rules! finished {
         ($level:expr) => {
             tracing::event!(

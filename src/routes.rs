@@ -149,6 +149,14 @@ where
         }))
 }
 
+/// For a route served by a library that answers its method only (the documents): a `405`
+/// with `Allow` to every other method, registered after it.
+pub fn refuse_other_methods(route: Route) -> impl HttpServiceFactory {
+    let allow = route.methods.allow();
+    web::resource(route.path)
+        .to(move || async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow }) })
+}
+
 /// The `operation` label for a request that matched `pattern` (actix's match pattern), or
 /// `Unmatched`.
 pub fn operation(pattern: Option<&str>) -> &'static str {

@@ -30,6 +30,7 @@ pub struct Application {
     lifecycle: Arc<Lifecycle>,
     jobs: Arc<Jobs>,
     grace: Duration,
+    drain: Duration,
 }
 
 impl Application {
@@ -73,6 +74,7 @@ impl Application {
             job_timeout,
             settings.public_base_url.clone(),
             metrics.clone(),
+            settings.max_jobs_per_connection,
         ));
         let lifecycle = Arc::new(Lifecycle::default());
         // The one application state, registered once below.
@@ -104,6 +106,9 @@ impl Application {
                     SwaggerUi::new(routes::SWAGGER_UI.path)
                         .url(routes::OPENAPI.path, document.clone()),
                 )
+                // The documents answer GET only: any other method is a `405`, not a `404`.
+                .service(routes::refuse_other_methods(routes::OPENAPI))
+                .service(routes::refuse_other_methods(routes::SWAGGER_UI))
                 .route(
                     "/swagger-ui",
                     web::get().to(|| async {
@@ -117,7 +122,13 @@ impl Application {
         .disable_signals()
         .tcp_nodelay(true)
         .h1_allow_half_closed(false)
-        .shutdown_timeout(settings.shutdown_grace.as_secs())
+        // After the drain, calls still in flight get what is left of the grace period.
+        .shutdown_timeout(
+            settings
+                .shutdown_grace
+                .saturating_sub(settings.shutdown_drain)
+                .as_secs(),
+        )
         .client_request_timeout(Duration::from_secs(10))
         .listen(listener)?;
         if let Some(workers) = settings.workers {
@@ -129,6 +140,7 @@ impl Application {
             lifecycle,
             jobs,
             grace: settings.shutdown_grace,
+            drain: settings.shutdown_drain.min(settings.shutdown_grace),
         })
     }
 
@@ -142,18 +154,28 @@ impl Application {
         self.server.await
     }
 
-    /// Serves until SIGTERM or SIGINT, then drains: readiness and new calls answer `503`,
-    /// calls in flight finish within `SHUTDOWN_GRACE_SECS`, and the process may exit 0.
+    /// Serves until SIGTERM or SIGINT, then drains (contract 4.11): for `SHUTDOWN_DRAIN_SECS`
+    /// the listener stays open and readiness and new calls answer `503` with `Retry-After` and
+    /// `Connection: close`, while calls in flight go on; then the listener closes and what is
+    /// still in flight gets the rest of `SHUTDOWN_GRACE_SECS`. The process may then exit 0.
     pub async fn run_until_signalled(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let lifecycle = self.lifecycle.clone();
         let jobs = self.jobs.clone();
-        let grace = self.grace;
+        let (grace, drain) = (self.grace, self.drain);
         let drained = tokio::spawn(async move {
             lifecycle::shutdown_signal().await;
-            tracing::info!("shutdown signal received; draining");
+            tracing::info!(
+                drain_secs = drain.as_secs(),
+                "shutdown signal received; draining"
+            );
             lifecycle.start_draining();
-            tokio::join!(handle.stop(true), jobs.drain(grace));
+            let stop_serving = async {
+                tokio::time::sleep(drain).await;
+                tracing::info!("drain over; closing the listener");
+                handle.stop(true).await;
+            };
+            tokio::join!(stop_serving, jobs.drain(grace));
         });
         let served = self.server.await;
         if self.lifecycle.is_draining() {

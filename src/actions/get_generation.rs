@@ -25,12 +25,14 @@ pub struct GenerationQuery {
 impl ActionInput for GenerationQuery {
     fn parse(req: &HttpRequest, _: Bytes) -> Result<Self, ApiError> {
         let mut fields = Fields::from_query(req.query_string())?;
-        let id = fields.require_text("id")?.trim().to_owned();
+        // Blanks are refused below, not trimmed: `" gen-1"` is not `gen-1`.
+        let id = fields.require_text("id")?;
         fields.finish()?;
         check(
             id.len() <= 256 && id.bytes().all(|b| b.is_ascii_graphic()),
             "id",
-            "must be a generation id such as `gen-1770044149-miW3zzivqGfQNbG1F8Rl`",
+            "must be a generation id such as `gen-1770044149-miW3zzivqGfQNbG1F8Rl`, without \
+             blanks",
         )?;
         Ok(GenerationQuery { id })
     }

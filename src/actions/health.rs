@@ -34,9 +34,11 @@ pub async fn live() -> HttpResponse {
     ))]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     if state.lifecycle.is_draining() {
-        return HttpResponse::ServiceUnavailable().json(Health {
-            status: "draining: the service is shutting down",
-        });
+        return HttpResponse::ServiceUnavailable()
+            .insert_header(("Retry-After", "1"))
+            .json(Health {
+                status: "draining: the service is shutting down",
+            });
     }
     if state.limiter.is_ready().await {
         HttpResponse::Ok().json(Health { status: "ok" })

@@ -105,7 +105,8 @@ async fn read_body(
         return Err(ApiError::PayloadTooLarge { limit });
     }
     let mut body = BytesMut::new();
-    let deadline = tokio::time::Instant::now() + BODY_READ_TIMEOUT;
+    let deadline =
+        crate::domain::deadline::after_tokio(tokio::time::Instant::now(), BODY_READ_TIMEOUT);
     while let Some(chunk) = tokio::time::timeout_at(deadline, payload.next())
         .await
         .map_err(|_| ApiError::SlowBody)?
@@ -165,11 +166,17 @@ impl Fields {
                 message: format!("The query string cannot be read: {error}."),
             }
         })?;
-        let map = pairs
-            .into_inner()
-            .into_iter()
-            .map(|(name, value)| (name, Value::String(value)))
-            .collect();
+        let mut map = Map::new();
+        for (name, value) in pairs.into_inner() {
+            if map.contains_key(&name) {
+                // Which of two values was meant cannot be guessed; keeping the last would hide it.
+                return Err(ApiError::invalid(
+                    name.clone(),
+                    format!("The query parameter `{name}` is given more than once; give it once."),
+                ));
+            }
+            map.insert(name, Value::String(value));
+        }
         Ok(Fields::new(map, "query parameter"))
     }
 

@@ -38,7 +38,7 @@ impl ActionInput for ModelPath {
             })?
             .into_inner();
         for (name, value) in [("author", &author), ("slug", &slug)] {
-            let value = value.trim();
+            // Blanks are refused, not trimmed: `" openai"` is not `openai`.
             check(!value.is_empty(), name, "must not be empty")?;
             check(
                 !value.contains('/'),
@@ -58,10 +58,7 @@ impl ActionInput for ModelPath {
                 "must not contain spaces, `%`, control characters or bytes that are not UTF-8",
             )?;
         }
-        Ok(ModelPath {
-            author: author.trim().to_owned(),
-            slug: slug.trim().to_owned(),
-        })
+        Ok(ModelPath { author, slug })
     }
 }
 

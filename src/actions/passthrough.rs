@@ -70,6 +70,8 @@ pub async fn passthrough(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    // Before anything else: a method OpenRouter's API does not use never goes upstream.
+    let forwarded_method = method(req.method())?;
     let limits = state.limits;
     let declared = declared_length(req.headers());
     if declared.is_some_and(|length| length > limits.passthrough_body_bytes as u64) {
@@ -83,7 +85,7 @@ pub async fn passthrough(
         .unwrap_or_else(|_| RequestId::from_caller(None));
     let upload = Upload::start(req.headers(), declared, payload, limits).await?;
     let forward = Forward {
-        method: method(req.method())?,
+        method: forwarded_method,
         path: forwarded_path(&req),
         query: req.query_string(),
         headers: forwarded_headers(req.headers()),
@@ -113,12 +115,24 @@ fn forwarded_path(req: &HttpRequest) -> &str {
         .unwrap_or_default()
 }
 
-/// The caller's method, as the upstream client spells it.
+/// The caller's method, as the upstream client spells it: only the methods OpenRouter's API
+/// uses; `TRACE`, `CONNECT` and any other are a `405` (contract section 7).
 fn method(method: &CallerMethod) -> Result<reqwest::Method, ApiError> {
-    reqwest::Method::from_bytes(method.as_str().as_bytes()).map_err(|_| ApiError::InvalidInput {
-        field: None,
-        message: "The request method cannot be forwarded.".to_owned(),
-    })
+    let forwarded = match method.as_str() {
+        "GET" => reqwest::Method::GET,
+        "HEAD" => reqwest::Method::HEAD,
+        "POST" => reqwest::Method::POST,
+        "PUT" => reqwest::Method::PUT,
+        "PATCH" => reqwest::Method::PATCH,
+        "DELETE" => reqwest::Method::DELETE,
+        "OPTIONS" => reqwest::Method::OPTIONS,
+        _ => {
+            return Err(ApiError::MethodNotAllowed {
+                allow: routes::Methods::Forwarded.allow(),
+            });
+        }
+    };
+    Ok(forwarded)
 }
 
 /// The body length the caller declared in `Content-Length`, if any.

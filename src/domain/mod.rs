@@ -2,6 +2,7 @@
 
 pub mod api_key;
 mod connection_id;
+pub mod deadline;
 mod model_id;
 mod public_url;
 pub mod spelling;

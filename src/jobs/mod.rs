@@ -6,6 +6,7 @@
 //! when `REDIS_URL` is set so that any replica answers the poll.
 
 mod outcome;
+mod per_connection;
 mod store;
 
 use std::collections::HashSet;
@@ -19,6 +20,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 pub use outcome::Outcome;
+pub use per_connection::{AsyncCalls, AsyncSlot};
 pub use store::{JobState, JobStore};
 
 use crate::domain::{ConnectionId, PublicUrl};
@@ -68,11 +70,31 @@ pub struct Jobs {
     running: Mutex<HashSet<JobId>>,
     idle: Notify,
     metrics: Arc<Metrics>,
+    async_calls: Arc<AsyncCalls>,
 }
 
 impl std::fmt::Debug for Jobs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Jobs").field("store", &self.store).finish()
+    }
+}
+
+/// Aborts a generation's task when dropped, unless defused: until the caller has its `202`,
+/// leaving cancels the generation.
+struct AbortOnDrop(Option<tokio::task::AbortHandle>);
+
+impl AbortOnDrop {
+    /// From now on the task runs on its own (a job).
+    fn defuse(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
     }
 }
 
@@ -94,6 +116,7 @@ impl Jobs {
         job_timeout: Duration,
         public_base_url: Option<PublicUrl>,
         metrics: Arc<Metrics>,
+        max_per_connection: usize,
     ) -> Jobs {
         Jobs {
             store,
@@ -104,6 +127,7 @@ impl Jobs {
             running: Mutex::new(HashSet::new()),
             idle: Notify::new(),
             metrics,
+            async_calls: AsyncCalls::new(max_per_connection),
         }
     }
 
@@ -126,9 +150,15 @@ impl Jobs {
             let answer = work(client, caller).await?;
             return Ok(HttpResponse::Ok().json(answer));
         }
+        // Counted from acceptance until its answer is recorded, whether or not it becomes a job.
+        let slot = self.async_calls.admit(owner).ok_or(ApiError::TooManyJobs {
+            limit: self.async_calls.limit(),
+        })?;
         // Answers read before the `202` are counted with the request; those after, by the job.
         let stats = caller.stats().clone();
         let generation = work(Arc::new(client.with_timeout(self.job_timeout)), caller);
+        // Until the `202` is sent, a caller who leaves (actix-web drops this future) cancels the
+        // generation, as a synchronous caller would.
         let mut handle = self.spawner.spawn(async move {
             generation.await.and_then(|answer| {
                 serde_json::to_value(answer).map_err(|error| {
@@ -136,6 +166,7 @@ impl Jobs {
                 })
             })
         });
+        let cancel = AbortOnDrop(Some(handle.abort_handle()));
         if let Ok(joined) = tokio::time::timeout(self.async_after, &mut handle).await {
             let answer = joined
                 .map_err(|_| ApiError::upstream_failed("The generation stopped unexpectedly."))??;
@@ -143,7 +174,6 @@ impl Jobs {
         }
         let id = JobId::new();
         if let Err(error) = self.store.put(&id, owner, &JobState::Running).await {
-            handle.abort();
             tracing::warn!(%error, "could not record an async job");
             return Err(ApiError::JobStoreUnavailable);
         }
@@ -151,7 +181,10 @@ impl Jobs {
         let location = self.location(req, &id);
         let jobs = self.clone();
         let job = id.clone();
+        cancel.defuse();
         self.spawner.spawn(async move {
+            // The connection's slot is held until the job's answer is recorded.
+            let _slot: AsyncSlot = slot;
             let outcome = match handle.await {
                 Ok(result) => Outcome::of(result),
                 Err(_) => Outcome::of(Err(ApiError::upstream_failed(
@@ -208,7 +241,7 @@ impl Jobs {
     /// Waits until no job of this process runs, or `within` passes; then records every job
     /// still running as failed with `503`, so none is left pending.
     pub async fn drain(&self, within: Duration) {
-        let deadline = tokio::time::Instant::now() + within;
+        let deadline = crate::domain::deadline::after_tokio(tokio::time::Instant::now(), within);
         loop {
             let idle = self.idle.notified();
             if self.running_ids().is_empty() {

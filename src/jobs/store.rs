@@ -111,7 +111,14 @@ impl JobStore {
                 let now = Instant::now();
                 let mut jobs = jobs.lock().map_err(|_| StoreError::Poisoned)?;
                 jobs.retain(|_, (_, _, expires)| *expires > now);
-                jobs.insert(id.clone(), (owner, state.clone(), now + ttl));
+                jobs.insert(
+                    id.clone(),
+                    (
+                        owner,
+                        state.clone(),
+                        crate::domain::deadline::after(now, ttl),
+                    ),
+                );
                 Ok(())
             }
             JobStore::Redis {

@@ -3,10 +3,12 @@
 //! `200` that carries an OpenRouter error object treated as that error).
 
 use actix_web::http::StatusCode;
-use reqwest::header::RETRY_AFTER;
 use serde_json::{Map, Value};
 
+use std::time::{Duration, SystemTime};
+
 use super::Upstream;
+use super::retry_after;
 use crate::error::ApiError;
 
 /// Upstream's JSON body, or the error the answer stands for.
@@ -22,6 +24,7 @@ pub fn interpret(answer: Upstream) -> Result<Value, ApiError> {
                       persists, OpenRouter may be having trouble."
                 .to_owned(),
             metadata: Some(status_metadata(answer.status.as_u16(), &answer.body)),
+            retry_after: None,
         });
     };
     if let Some(error) = error_object(&value) {
@@ -69,9 +72,12 @@ fn map_error(code: u16, error: Option<&Map<String, Value>>, answer: &Upstream) -
         400..=429 => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
             let metadata = error.map(passthrough_metadata).filter(|m| !m.is_empty());
-            let retry_after = (code == 429)
-                .then(|| retry_after(answer, metadata.as_ref()))
-                .flatten();
+            // A 429 always says when to come back: upstream's wait, else a second.
+            let retry_after = (code == 429).then(|| {
+                retry_after::whole_seconds_to_pass_on(
+                    upstream_wait(answer, metadata.as_ref()).unwrap_or(Duration::ZERO),
+                )
+            });
             let message = message.unwrap_or_else(|| {
                 format!(
                     "OpenRouter refused the call with {code} {}.",
@@ -112,6 +118,8 @@ fn map_error(code: u16, error: Option<&Map<String, Value>>, answer: &Upstream) -
             ApiError::UpstreamFailed {
                 message,
                 metadata: Some(metadata),
+                // Upstream named a wait on its failure: the caller's retry policy should know.
+                retry_after: upstream_wait(answer, None).map(retry_after::whole_seconds_to_pass_on),
             }
         }
     }
@@ -145,24 +153,22 @@ fn status_metadata(code: u16, body: &[u8]) -> Map<String, Value> {
     metadata
 }
 
-/// Whole seconds to wait: upstream's `Retry-After` header, else its
-/// `metadata.retry_after_seconds`, rounded up and at least 1.
-fn retry_after(answer: &Upstream, metadata: Option<&Map<String, Value>>) -> Option<u64> {
-    let from_header = answer
-        .headers
-        .get(RETRY_AFTER)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|text| text.trim().parse::<f64>().ok());
-    let from_metadata = || metadata?.get("retry_after_seconds")?.as_f64();
-    let seconds = from_header.or_else(from_metadata)?;
-    (seconds.is_finite() && seconds >= 0.0).then(|| (seconds.ceil() as u64).max(1))
+/// The wait upstream named: its `Retry-After` header (seconds or a date), else its
+/// `metadata.retry_after_seconds`; `None` when neither is a usable wait.
+fn upstream_wait(answer: &Upstream, metadata: Option<&Map<String, Value>>) -> Option<Duration> {
+    retry_after::from_headers(&answer.headers, SystemTime::now()).or_else(|| {
+        metadata?
+            .get("retry_after_seconds")?
+            .as_f64()
+            .and_then(retry_after::from_seconds)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use actix_web::ResponseError;
-    use reqwest::header::{HeaderMap, HeaderValue};
+    use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
     use serde_json::json;
 
     fn answer(status: u16, body: &str) -> Upstream {

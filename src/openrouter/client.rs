@@ -160,7 +160,7 @@ impl OpenRouterClient {
         Ok(Upstream {
             status,
             headers,
-            body: body.freeze(),
+            body: redact_key(body, caller.key.expose_secret().as_bytes()),
         })
     }
 
@@ -177,13 +177,41 @@ impl OpenRouterClient {
                 "The connection to OpenRouter at {host} broke before its answer was complete. Try again."
             )
         };
+        // Without the URL: its path and query carry request values (a model id, a generation id).
         tracing::warn!(
             request_id = %caller.request_id.as_str(),
-            error = %error,
+            error = %error.without_url(),
             "upstream transport failure"
         );
         ApiError::upstream_failed(what)
     }
+}
+
+/// The shortest key whose echo is redacted: a shorter one (never a real OpenRouter key, which is
+/// 70-odd characters) would match ordinary words of an answer.
+const SHORTEST_REDACTED_KEY: usize = 8;
+
+/// What replaces the caller's key where upstream echoes it back.
+const REDACTED: &[u8] = b"[redacted key]";
+
+/// `body` with every occurrence of the caller's key replaced, so that an upstream answer that
+/// echoes the key (in an error message, say) never reaches the caller's answer or a log line.
+fn redact_key(body: BytesMut, key: &[u8]) -> Bytes {
+    if key.len() < SHORTEST_REDACTED_KEY || memchr::memmem::find(&body, key).is_none() {
+        return body.freeze();
+    }
+    let mut redacted = BytesMut::with_capacity(body.len());
+    let mut from = 0;
+    for at in memchr::memmem::find_iter(&body, key) {
+        if at < from {
+            continue;
+        }
+        redacted.extend_from_slice(&body[from..at]);
+        redacted.extend_from_slice(REDACTED);
+        from = at + key.len();
+    }
+    redacted.extend_from_slice(&body[from..]);
+    redacted.freeze()
 }
 
 /// The only place a key's text is read: the upstream `Authorization` header.
@@ -198,6 +226,23 @@ pub(super) fn bearer(key: &ApiKey) -> Result<HeaderValue, ApiError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_echoed_key_is_redacted_everywhere_in_the_body() {
+        let key = b"sk-or-v1-0123456789";
+        let body = bytes::BytesMut::from(
+            &br#"{"error":{"message":"bad key sk-or-v1-0123456789","metadata":{"raw":"sk-or-v1-0123456789sk-or-v1-0123456789"}}}"#[..],
+        );
+        let redacted = super::redact_key(body, key);
+        assert!(memchr::memmem::find(&redacted, key).is_none());
+        assert_eq!(
+            memchr::memmem::find_iter(&redacted, b"[redacted key]").count(),
+            3
+        );
+        assert!(serde_json::from_slice::<serde_json::Value>(&redacted).is_ok());
+        let untouched = bytes::BytesMut::from(&b"{}"[..]);
+        assert_eq!(&super::redact_key(untouched, key)[..], b"{}");
+    }
+
     use super::*;
 
     fn client(base: &str) -> OpenRouterClient {

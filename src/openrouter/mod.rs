@@ -7,6 +7,8 @@ mod client;
 mod passthrough;
 mod resources;
 mod retry;
+mod retry_after;
+mod shape;
 
 pub use answer::{interpret, is_route_missing};
 pub use caller::{Caller, OwnedCaller, UpstreamAnswer, UpstreamStats};

@@ -15,6 +15,7 @@ use reqwest::{Method, StatusCode, Url};
 use tokio::time::Instant;
 
 use super::client::{OpenRouterClient, bearer};
+use crate::domain::deadline;
 use crate::error::ApiError;
 use crate::openrouter::Caller;
 
@@ -102,15 +103,27 @@ impl OpenRouterClient {
         };
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
+        if let Some(fault) = framing_fault(status, &headers) {
+            tracing::warn!(
+                request_id = %caller.request_id.as_str(),
+                upstream_status = status.as_u16(),
+                fault,
+                "upstream answer refused for its framing"
+            );
+            return Err(ApiError::upstream_failed(format!(
+                "OpenRouter's answer could not be passed on: {fault}. Nothing of it was sent; \
+                 try again."
+            )));
+        }
         let sse = takes_our_event(&headers);
         let now = Instant::now();
         caller
             .stats
             .record(status.as_u16(), now.saturating_duration_since(started));
         let first_deadline = if sse {
-            now + idle
+            deadline::after_tokio(now, idle)
         } else {
-            (started + self.timeout).max(now + idle)
+            deadline::after_tokio(started, self.timeout).max(deadline::after_tokio(now, idle))
         };
         tracing::debug!(
             request_id = %caller.request_id.as_str(),
@@ -149,6 +162,21 @@ impl OpenRouterClient {
             Err(ApiError::NotFound)
         }
     }
+}
+
+/// Why an upstream answer's framing makes it unsafe to hand on (RFC 9112 section 6.3): both a
+/// `Content-Length` and a `Transfer-Encoding` (we choose the error over the chunked framing), or
+/// a `101` (the pass-through never asks to switch protocols).
+fn framing_fault(status: reqwest::StatusCode, headers: &HeaderMap) -> Option<&'static str> {
+    if status == reqwest::StatusCode::SWITCHING_PROTOCOLS {
+        return Some("it switched protocols (101), which was never asked for");
+    }
+    if headers.contains_key(reqwest::header::CONTENT_LENGTH)
+        && headers.contains_key(reqwest::header::TRANSFER_ENCODING)
+    {
+        return Some("it declared both a Content-Length and a Transfer-Encoding");
+    }
+    None
 }
 
 /// Whether an answer is a plain-text SSE stream, which an event of ours can end. A compressed

@@ -3,8 +3,11 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use std::time::Instant;
+
 use super::caller::Caller;
 use super::client::OpenRouterClient;
+use super::shape::{Shape, require};
 use super::{Retry, interpret, is_route_missing};
 use crate::error::ApiError;
 
@@ -15,23 +18,37 @@ impl OpenRouterClient {
         caller: Caller<'_>,
         body: &Value,
     ) -> Result<Value, ApiError> {
+        self.chat_completion_before(caller, body, self.deadline())
+            .await
+    }
+
+    async fn chat_completion_before(
+        &self,
+        caller: Caller<'_>,
+        body: &Value,
+        deadline: Instant,
+    ) -> Result<Value, ApiError> {
         let url = self.url(&["chat", "completions"], &[]);
-        interpret(
-            self.send(caller, Method::POST, url, Some(body), Retry::OnlyIfRefused)
-                .await?,
-        )
+        let policy = Retry::OnlyIfRefused;
+        let answer = self
+            .send_before(caller, Method::POST, url, Some(body), policy, deadline)
+            .await?;
+        require(interpret(answer)?, Shape::Chat)
     }
 
     /// `POST /completions`. When that legacy route is gone (a bare `404` or `405`, so no model
     /// ran), the call is made once more through `/chat/completions` with the prompt as a user
     /// message; the answer's choices then carry `message.content` instead of `text`.
     pub async fn completion(&self, caller: Caller<'_>, body: &Value) -> Result<Value, ApiError> {
+        // One deadline for both calls: the fallback gets what is left, not a second timeout.
+        let deadline = self.deadline();
         let url = self.url(&["completions"], &[]);
+        let policy = Retry::OnlyIfRefused;
         let answer = self
-            .send(caller, Method::POST, url, Some(body), Retry::OnlyIfRefused)
+            .send_before(caller, Method::POST, url, Some(body), policy, deadline)
             .await?;
         if !is_route_missing(&answer) {
-            return interpret(answer);
+            return require(interpret(answer)?, Shape::Completion);
         }
         tracing::info!(
             request_id = %caller.request_id.as_str(),
@@ -46,7 +63,7 @@ impl OpenRouterClient {
                 json!([{"role": "user", "content": prompt}]),
             );
         }
-        self.chat_completion(caller, &chat).await
+        self.chat_completion_before(caller, &chat, deadline).await
     }
 
     /// `GET /models`, with the filters given.
@@ -56,10 +73,10 @@ impl OpenRouterClient {
         query: &[(&str, &str)],
     ) -> Result<Value, ApiError> {
         let url = self.url(&["models"], query);
-        interpret(
-            self.send(caller, Method::GET, url, None, Retry::Idempotent)
-                .await?,
-        )
+        let answer = self
+            .send(caller, Method::GET, url, None, Retry::Idempotent)
+            .await?;
+        require(interpret(answer)?, Shape::List)
     }
 
     /// `GET /models/{author}/{slug}/endpoints`, both segments percent-encoded.
@@ -70,25 +87,26 @@ impl OpenRouterClient {
         slug: &str,
     ) -> Result<Value, ApiError> {
         let url = self.url(&["models", author, slug, "endpoints"], &[]);
-        interpret(
-            self.send(caller, Method::GET, url, None, Retry::Idempotent)
-                .await?,
-        )
+        let answer = self
+            .send(caller, Method::GET, url, None, Retry::Idempotent)
+            .await?;
+        require(interpret(answer)?, Shape::Object)
     }
 
     /// `GET /credits`.
     pub async fn credits(&self, caller: Caller<'_>) -> Result<Value, ApiError> {
         let url = self.url(&["credits"], &[]);
-        interpret(
-            self.send(caller, Method::GET, url, None, Retry::Idempotent)
-                .await?,
-        )
+        let answer = self
+            .send(caller, Method::GET, url, None, Retry::Idempotent)
+            .await?;
+        require(interpret(answer)?, Shape::Credits)
     }
 
     /// `GET /generation?id=`, waiting a few seconds for a record not written yet.
     pub async fn generation(&self, caller: Caller<'_>, id: &str) -> Result<Value, ApiError> {
         let url = self.url(&["generation"], &[("id", id)]);
         let policy = Retry::IdempotentWaitingForRecord;
-        interpret(self.send(caller, Method::GET, url, None, policy).await?)
+        let answer = self.send(caller, Method::GET, url, None, policy).await?;
+        require(interpret(answer)?, Shape::Object)
     }
 }

@@ -4,9 +4,8 @@
 //! reached upstream, so no generation is ever run (or billed) twice. Get Generation also waits
 //! out the few seconds OpenRouter takes to write a generation's record.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::header::RETRY_AFTER;
 use reqwest::{Method, Url};
 use serde_json::Value;
 
@@ -37,6 +36,11 @@ pub enum Retry {
 }
 
 impl OpenRouterClient {
+    /// The deadline of a call starting now: the upstream timeout from now.
+    pub fn deadline(&self) -> Instant {
+        crate::domain::deadline::after(Instant::now(), self.timeout)
+    }
+
     /// Sends a call under `policy`, within the upstream timeout.
     pub async fn send(
         &self,
@@ -46,8 +50,22 @@ impl OpenRouterClient {
         body: Option<&Value>,
         policy: Retry,
     ) -> Result<Upstream, ApiError> {
+        self.send_before(caller, method, url, body, policy, self.deadline())
+            .await
+    }
+
+    /// Sends a call under `policy`, answered before `deadline` (shared by the calls of one
+    /// action, such as Completion's fallback).
+    pub async fn send_before(
+        &self,
+        caller: Caller<'_>,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        policy: Retry,
+        deadline: Instant,
+    ) -> Result<Upstream, ApiError> {
         let started = Instant::now();
-        let deadline = started + self.timeout;
         let _slot = tokio::time::timeout(SLOT_WAIT, self.permits.acquire())
             .await
             .ok()
@@ -133,10 +151,7 @@ fn backoff(n: u32) -> Duration {
 }
 
 fn retry_after(answer: &Upstream) -> Option<Duration> {
-    let text = answer.headers.get(RETRY_AFTER)?.to_str().ok()?;
-    let seconds = text.trim().parse::<f64>().ok()?;
-    // A wait too long to be a `Duration` is longer than any deadline: saturate, never panic.
-    (seconds >= 0.0).then(|| Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
+    super::retry_after::from_headers(&answer.headers, SystemTime::now())
 }
 
 #[cfg(test)]

@@ -62,13 +62,14 @@ impl Stream for StreamedBody {
         match this.chunks.as_mut().poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
                 // Moving the deadline is a store; the timer is re-armed only when it fires.
-                this.deadline = Instant::now() + this.idle;
+                this.deadline = crate::domain::deadline::after_tokio(Instant::now(), this.idle);
                 if let Some(ending) = &mut this.ending {
                     ending.tail.remember(&chunk);
                 }
                 Poll::Ready(Some(Ok(chunk)))
             }
             Poll::Ready(Some(Err(error))) => {
+                let error = error.without_url();
                 tracing::warn!(
                     request_id = %this.request_id,
                     error = %error,
