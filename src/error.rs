@@ -91,6 +91,8 @@ pub enum ApiError {
     TooManyJobs {
         /// `MAX_JOBS_PER_CONNECTION`.
         limit: usize,
+        /// Seconds to wait before trying again.
+        retry_after: u64,
     },
     /// The service is shutting down and takes no new calls.
     #[error("the service is shutting down")]
@@ -199,7 +201,7 @@ impl ApiError {
                 spelling::count(u64::from(*limit), "call"),
                 spelling::count(rate_limit::whole_seconds(*wait), "second")
             ),
-            ApiError::TooManyJobs { limit } => format!(
+            ApiError::TooManyJobs { limit, .. } => format!(
                 "This connection already has {} running at once, the most it may have. Wait \
                  for one to finish (poll its Location) and try again.",
                 spelling::count(*limit as u64, "long generation")
@@ -355,8 +357,8 @@ impl ResponseError for ApiError {
             | ApiError::Interrupted => {
                 response.insert_header((header::RETRY_AFTER, 1));
             }
-            ApiError::TooManyJobs { .. } => {
-                response.insert_header((header::RETRY_AFTER, crate::jobs::POLL_AFTER_SECS));
+            ApiError::TooManyJobs { retry_after, .. } => {
+                response.insert_header((header::RETRY_AFTER, *retry_after));
             }
             ApiError::InvalidInput { .. }
             | ApiError::PayloadTooLarge { .. }

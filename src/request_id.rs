@@ -22,7 +22,6 @@ use std::future::{Ready, ready};
 
 use crate::domain::ConnectionId;
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
-use crate::state::AppState;
 
 /// The header that carries the request id, both ways and upstream.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -83,19 +82,9 @@ pub async fn assign<B: MessageBody + 'static>(
     let header = HeaderValue::from_str(id.as_str()).ok();
     req.extensions_mut().insert(id);
     let started = Instant::now();
-    let mut response = next.call(req).await?;
+    let response = next.call(req).await?;
     log_finished(&response, started);
-    let draining = response
-        .request()
-        .app_data::<actix_web::web::Data<AppState>>()
-        .is_some_and(|state| state.lifecycle.is_draining());
-    if draining {
-        // While draining for shutdown, no connection is kept alive for another call.
-        response
-            .response_mut()
-            .head_mut()
-            .set_connection_type(actix_web::http::ConnectionType::Close);
-    }
+
     let mut response = in_error_shape(response);
     if let Some(value) = header {
         response.headers_mut().insert(X_REQUEST_ID, value);

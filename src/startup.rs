@@ -90,9 +90,14 @@ impl Application {
                 stream_idle: settings.stream_idle_timeout,
             },
         });
+        let draining = lifecycle.clone();
         let mut server = HttpServer::new(move || {
             let measured = metrics.clone();
+            let draining = draining.clone();
             App::new()
+                .wrap(from_fn(move |req, next| {
+                    lifecycle::close_while_draining(draining.clone(), req, next)
+                }))
                 .wrap(from_fn(rate_limit::add_headers))
                 .wrap(from_fn(move |req, next| {
                     metrics::measure(measured.clone(), req, next)

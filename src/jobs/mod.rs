@@ -153,6 +153,7 @@ impl Jobs {
         // Counted from acceptance until its answer is recorded, whether or not it becomes a job.
         let slot = self.async_calls.admit(owner).ok_or(ApiError::TooManyJobs {
             limit: self.async_calls.limit(),
+            retry_after: POLL_AFTER_SECS,
         })?;
         // Answers read before the `202` are counted with the request; those after, by the job.
         let stats = caller.stats().clone();

@@ -27,6 +27,7 @@ mod list_models;
 mod newcomer;
 mod operations;
 mod passthrough;
+mod promises;
 mod rate_limit;
 mod robustness;
 mod servers;
