@@ -22,6 +22,7 @@ use std::future::{Ready, ready};
 
 use crate::domain::ConnectionId;
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
+use crate::routes;
 
 /// The header that carries the request id, both ways and upstream.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -101,7 +102,10 @@ fn in_error_shape<B: MessageBody>(response: ServiceResponse<B>) -> ServiceRespon
         response.response().body().size(),
         BodySize::None | BodySize::Sized(0)
     );
-    if !(status.is_client_error() || status.is_server_error()) || !empty {
+    // The pass-through hands on OpenRouter's answers unchanged, an empty `404` included.
+    let passed_through =
+        response.request().match_pattern().as_deref() == Some(routes::PASS_THROUGH_PATTERN);
+    if !(status.is_client_error() || status.is_server_error()) || !empty || passed_through {
         return response.map_into_left_body();
     }
     let message = match status.as_u16() {

@@ -224,3 +224,16 @@ async fn a_wait_upstream_named_on_a_5xx_or_a_429_reaches_the_caller() {
         "a 429 always says when to come back, at least 1 s"
     );
 }
+
+#[tokio::test]
+async fn an_empty_upstream_error_on_the_pass_through_is_handed_on_unchanged_not_reshaped() {
+    let app = spawn_app().await;
+    app.sim
+        .enqueue("GET", "/models", Reply::raw(404, "text/plain", ""));
+    let response = app.get("/api/v1/models").await;
+    assert_eq!(response.status(), 404);
+    assert!(
+        response.bytes().await.unwrap().is_empty(),
+        "upstream's empty body, as it came"
+    );
+}
