@@ -24,6 +24,7 @@ mod jobs;
 mod json_diff;
 mod list_model_endpoints;
 mod list_models;
+mod logged;
 mod newcomer;
 mod operations;
 mod passthrough;

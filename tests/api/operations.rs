@@ -7,7 +7,8 @@ use futures_util::future::join_all;
 use serde_json::json;
 
 use crate::helpers::{KEY, read, spawn_app, spawn_app_with};
-use crate::servers::{ServiceProcess, TempDir};
+use crate::logged::LoggedService;
+use crate::servers::ServiceProcess;
 use openrouter_simulator::{Reply, Simulator};
 
 #[tokio::test]
@@ -119,19 +120,10 @@ async fn an_async_call_is_measured_upstream_like_a_synchronous_one() {
 #[tokio::test]
 async fn neither_the_key_nor_the_prompt_reaches_the_logs_even_at_trace_level() {
     let sim = Simulator::start().await.unwrap();
-    let dir = TempDir::new("logs");
-    let log = dir.0.join("service.log");
     let prompt = "my very private prompt about payroll";
-    let service = ServiceProcess::start_logging_to(
-        &[
-            ("OPENROUTER_BASE_URL", sim.base_url()),
-            ("RUST_LOG", "trace".to_owned()),
-            ("LOG_FORMAT", "json".to_owned()),
-        ],
-        Some(&log),
-    );
+    let service = LoggedService::start(sim.base_url(), "trace", "logs");
     let http = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{}", service.port);
+    let base = service.base.clone();
     let chat = format!("{base}/connector/v1/chat/completions");
     let body = json!({"content": prompt, "system": prompt});
 
@@ -186,10 +178,7 @@ async fn neither_the_key_nor_the_prompt_reaches_the_logs_even_at_trace_level() {
             .status(),
         200
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    drop(service);
-
-    let logs = std::fs::read_to_string(&log).unwrap();
+    let logs = service.stop_and_read();
     assert!(
         logs.lines().count() > 20,
         "trace logging was on: {} lines",
@@ -214,18 +203,9 @@ async fn neither_the_key_nor_the_prompt_reaches_the_logs_even_at_trace_level() {
 #[tokio::test]
 async fn each_request_is_one_log_line_with_its_id_connection_status_and_error() {
     let sim = Simulator::start().await.unwrap();
-    let dir = TempDir::new("log-lines");
-    let log = dir.0.join("service.log");
-    let service = ServiceProcess::start_logging_to(
-        &[
-            ("OPENROUTER_BASE_URL", sim.base_url()),
-            ("RUST_LOG", "info".to_owned()),
-            ("LOG_FORMAT", "json".to_owned()),
-        ],
-        Some(&log),
-    );
+    let service = LoggedService::start(sim.base_url(), "info", "log-lines");
     let http = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{}", service.port);
+    let base = service.base.clone();
     let ok = http
         .post(format!("{base}/api/v1/chat/completions"))
         .bearer_auth(KEY)
@@ -251,10 +231,7 @@ async fn each_request_is_one_log_line_with_its_id_connection_status_and_error() 
         .to_str()
         .unwrap()
         .to_owned();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    drop(service);
-
-    let logs = std::fs::read_to_string(&log).unwrap();
+    let logs = service.stop_and_read();
     let lines: Vec<serde_json::Value> = logs
         .lines()
         .filter_map(|line| serde_json::from_str(line).ok())

@@ -6,11 +6,20 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{KEY, assert_error, read, spawn_app_with};
-use crate::servers::{ServiceProcess, TempDir};
+use crate::helpers::{KEY, TestApp, assert_error, read, spawn_app_with};
+use crate::logged::LoggedService;
 use openrouter_simulator::{Reply, Simulator};
 
 const CHAT: &str = "/connector/v1/chat/completions";
+
+/// A Chat Completion that prefers the asynchronous pattern.
+fn async_chat(app: &TestApp, content: &str) -> reqwest::RequestBuilder {
+    app.http
+        .post(app.url(CHAT))
+        .bearer_auth(KEY)
+        .header("Prefer", "respond-async")
+        .json(&json!({"content": content}))
+}
 
 #[tokio::test]
 async fn async_callers_who_leave_before_their_202_give_their_upstream_slots_back() {
@@ -24,13 +33,8 @@ async fn async_callers_who_leave_before_their_202_give_their_upstream_slots_back
     }
     let mut leaving = Vec::new();
     for _ in 0..3 {
-        let call = app
-            .http
-            .post(app.url(CHAT))
-            .bearer_auth(KEY)
-            .header("Prefer", "respond-async")
+        let call = async_chat(&app, "long")
             .timeout(Duration::from_millis(500))
-            .json(&json!({"content": "long"}))
             .send();
         leaving.push(tokio::spawn(call));
     }
@@ -66,26 +70,10 @@ async fn past_max_jobs_per_connection_an_async_call_is_a_429_before_any_upstream
         );
     }
     for _ in 0..2 {
-        let accepted = app
-            .http
-            .post(app.url(CHAT))
-            .bearer_auth(KEY)
-            .header("Prefer", "respond-async")
-            .json(&json!({"content": "long"}))
-            .send()
-            .await
-            .unwrap();
+        let accepted = async_chat(&app, "long").send().await.unwrap();
         assert_eq!(accepted.status(), 202);
     }
-    let refused = app
-        .http
-        .post(app.url(CHAT))
-        .bearer_auth(KEY)
-        .header("Prefer", "respond-async")
-        .json(&json!({"content": "one too many"}))
-        .send()
-        .await
-        .unwrap();
+    let refused = async_chat(&app, "one too many").send().await.unwrap();
     assert!(refused.headers().contains_key("retry-after"));
     let (status, body) = read(refused).await;
     assert!(assert_error(status, &body, 429).contains("2 long generations"));
@@ -98,18 +86,9 @@ async fn past_max_jobs_per_connection_an_async_call_is_a_429_before_any_upstream
 #[tokio::test]
 async fn log_lines_name_fields_never_the_values_sent_and_never_an_echoed_key() {
     let sim = Simulator::start().await.unwrap();
-    let dir = TempDir::new("promises-log");
-    let log = dir.0.join("service.log");
-    let service = ServiceProcess::start_logging_to(
-        &[
-            ("OPENROUTER_BASE_URL", sim.base_url()),
-            ("RUST_LOG", "trace".to_owned()),
-            ("LOG_FORMAT", "json".to_owned()),
-        ],
-        Some(&log),
-    );
+    let service = LoggedService::start(sim.base_url(), "trace", "promises-log");
     let http = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{}{CHAT}", service.port);
+    let url = format!("{}{CHAT}", service.base);
     let secret = "MY-CONFIDENTIAL-PROMPT-TEXT";
     for body in [
         json!({"content": "hi", "temperature": secret}),
@@ -148,9 +127,7 @@ async fn log_lines_name_fields_never_the_values_sent_and_never_an_echoed_key() {
         !answer.contains(KEY),
         "the key is not echoed to the caller: {answer}"
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    drop(service);
-    let lines = std::fs::read_to_string(&log).unwrap();
+    let lines = service.stop_and_read();
     assert!(
         lines.contains("invalid input in field `temperature`"),
         "{lines}"
