@@ -112,26 +112,26 @@ impl Case {
                 status,
                 body: Body::Ambiguous(bytes),
             } => {
-                let mut allowed = self.from_answer(status, &bytes);
+                let mut allowed = self.statuses_for(status, &bytes);
                 allowed.insert(502);
                 allowed
             }
             Read::Head {
                 status,
                 body: Body::Whole(bytes),
-            } => self.from_answer(status, &bytes),
+            } => self.statuses_for(status, &bytes),
         };
         if doubtful {
             allowed.insert(502);
             if let (Some(status), false) = (self.head().0, self.framing.headless()) {
-                allowed.extend(self.from_answer(status, &self.body().0));
+                allowed.extend(self.statuses_for(status, &self.body().0));
             }
         }
         allowed
     }
 
     /// Section 5's table for an answer read whole.
-    fn from_answer(&self, status: u16, bytes: &[u8]) -> BTreeSet<u16> {
+    fn statuses_for(&self, status: u16, bytes: &[u8]) -> BTreeSet<u16> {
         let mut allowed = BTreeSet::new();
         match status {
             200..=299 => {
@@ -290,18 +290,51 @@ impl Case {
                 }
             }
         }
-        if seen.status == 429 {
-            let wait = seen
-                .headers
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok());
-            if !wait.is_some_and(|v| v.parse::<u64>().is_ok_and(|s| s >= 1)) {
-                fail(
-                    failures,
-                    "429 without Retry-After >= 1",
-                    format!("{wait:?}"),
-                );
-            }
+        self.check_retry_after(seen, failures);
+    }
+
+    /// Section 5 on `Retry-After`: upstream's is read in either form and whatever its size; a
+    /// `429` always carries one of at least 1 s; a `502`/`503` from an upstream `5xx` (and a `429`
+    /// from upstream's) passes on a wait longer than the service's own (2 s); what the service
+    /// sends is whole seconds.
+    fn check_retry_after(&self, seen: &Observed, failures: &mut Vec<Failure>) {
+        let sent = seen
+            .headers
+            .get("retry-after")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let seconds = sent.as_deref().and_then(|v| v.parse::<u64>().ok());
+        if let Some(text) = &sent
+            && seconds.is_none_or(|s| s < 1)
+        {
+            let kind = format!(
+                "connector Retry-After not whole seconds >= 1 ({})",
+                seen.status
+            );
+            fail(failures, kind, format!("{text:?}; {self}"));
+        }
+        if seen.status == 429 && sent.is_none() {
+            fail(failures, "429 without Retry-After", format!("{self}"));
+        }
+        let upstream = self.head().0.unwrap_or_default();
+        let named = match self.extra {
+            Extra::RetryAfter(value) => named_wait(value),
+            _ => None,
+        };
+        if let Some(named) = named
+            && named > 2
+            && (upstream == 429 || (500..=599).contains(&upstream))
+            && matches!(
+                self.framing,
+                Framing::Length | Framing::Chunked | Framing::CloseDelimited
+            )
+            && matches!(seen.status, 429 | 502 | 503)
+            && seconds.is_none_or(|s| s < named.min(120))
+        {
+            let kind = format!(
+                "upstream's long Retry-After not passed on ({} from upstream {upstream})",
+                seen.status
+            );
+            fail(failures, kind, format!("sent {sent:?}; {self}"));
         }
     }
 
@@ -329,7 +362,8 @@ impl Case {
             }
         };
         let status_due = |failures: &mut Vec<Failure>, allowed: &[u16]| {
-            if !allowed.contains(&seen.status) && !(doubtful && seen.status == 502) {
+            let accepted = allowed.contains(&seen.status) || (doubtful && seen.status == 502);
+            if !accepted {
                 let kind = format!(
                     "pass-through {} where {allowed:?} is due ({:?})",
                     seen.status, self.framing
@@ -415,6 +449,16 @@ impl Case {
             }
         }
     }
+}
+
+/// The wait an upstream `Retry-After` names, in seconds, when it is one of the two forms
+/// (saturating: a wait too long to count is the longest one); `None` when it is neither.
+fn named_wait(value: &str) -> Option<u64> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(value.parse().unwrap_or(u64::MAX));
+    }
+    value.ends_with(" 9999 23:59:59 GMT").then_some(u64::MAX)
 }
 
 /// The `X-Request-Id` a case's call carries (and upstream sees).
