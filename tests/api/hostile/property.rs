@@ -245,13 +245,27 @@ async fn the_service_keeps_its_contract_whatever_upstream_answers() {
 /// The log's broken rules: each kind once, with how many lines and the first of them.
 fn check_log(text: &str) -> Vec<String> {
     let secret = KEY.trim_start_matches("sk-or-v1-");
-    let mut found: BTreeMap<&str, (usize, String)> = BTreeMap::new();
+    let mut found: BTreeMap<String, (usize, String)> = BTreeMap::new();
     for (number, line) in text.lines().enumerate() {
-        let json = serde_json::from_str::<serde_json::Value>(line).is_ok_and(|v| v.is_object());
+        let json = serde_json::from_str::<serde_json::Value>(line).ok();
+        // Which event it is, so each kind of leaking line is named once.
+        let event = json.as_ref().map_or("?".to_owned(), |v| {
+            let field = |name: &str| v.get(name).map(ToString::to_string).unwrap_or_default();
+            format!("{} {}", field("level"), field("message"))
+        });
         for (broken, kind) in [
-            (line.contains(secret), "log lines holding the key"),
-            (line.contains("panicked"), "log lines telling of a panic"),
-            (!json, "log lines that are not a JSON object"),
+            (
+                line.contains(secret),
+                format!("log lines holding the key ({event})"),
+            ),
+            (
+                line.contains("panicked"),
+                "log lines telling of a panic".to_owned(),
+            ),
+            (
+                !json.is_some_and(|v| v.is_object()),
+                "log lines that are not a JSON object".to_owned(),
+            ),
         ] {
             if broken {
                 let entry = found
