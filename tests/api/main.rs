@@ -20,6 +20,7 @@ mod fuzz;
 mod get_credits;
 mod get_generation;
 mod helpers;
+mod hostile;
 mod jobs;
 mod json_diff;
 mod list_model_endpoints;
