@@ -8,6 +8,7 @@ mod body;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use reqwest::header::{
     AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue,
 };
@@ -132,11 +133,27 @@ impl OpenRouterClient {
             sse,
             "upstream answered"
         );
+        let mut chunks = response.bytes_stream();
+        // A plain body's first chunk is read before anything is answered, so an answer whose
+        // body breaks at once (a bad chunk size, nothing under its `Content-Length`) is a `502`
+        // rather than a connection cut with nothing said. An event stream answers at once: its
+        // end carries an error event of its own.
+        let first = if sse {
+            None
+        } else {
+            match tokio::time::timeout_at(first_deadline, chunks.next()).await {
+                Ok(Some(Ok(chunk))) => Some(chunk),
+                Ok(None) => None,
+                Ok(Some(Err(error))) => return Err(self.transport(caller, error)),
+                Err(_) => return Err(ApiError::UpstreamTimeout(self.timeout)),
+            }
+        };
+        let chunks = futures_util::stream::iter(first.map(Ok)).chain(chunks);
         Ok(Streamed {
             status,
             headers,
             body: StreamedBody::new(
-                response.bytes_stream(),
+                chunks,
                 first_deadline,
                 idle,
                 caller.request_id.as_str().to_owned(),
