@@ -73,7 +73,7 @@ pub enum ApiError {
         retry_after: Option<u64>,
     },
     /// OpenRouter did not answer in time.
-    #[error("OpenRouter did not answer within {} s", .0.as_secs())]
+    #[error("OpenRouter did not answer within {}", in_words(*.0))]
     UpstreamTimeout(Duration),
     /// This connection is over its limit of calls per minute.
     #[error("over the limit of {limit} calls per minute")]
@@ -193,7 +193,7 @@ impl ApiError {
             ApiError::UpstreamTimeout(after) => format!(
                 "OpenRouter did not answer within {}. Try a faster model, fewer max_tokens, or \
                  the asynchronous pattern for long generations.",
-                spelling::count(after.as_secs(), "second")
+                in_words(*after)
             ),
             ApiError::RateLimited { limit, wait } => format!(
                 "This connection has used the calls it may make for now ({} per minute on \
@@ -277,6 +277,15 @@ impl ApiError {
                 metadata: self.metadata(),
             },
         }
+    }
+}
+
+/// A timeout in words: whole seconds, or milliseconds under a second (tests' timeouts).
+fn in_words(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        spelling::count(duration.as_millis() as u64, "millisecond")
+    } else {
+        spelling::count(duration.as_secs(), "second")
     }
 }
 

@@ -81,6 +81,7 @@ impl OpenRouterClient {
             headers.insert(REQUEST_ID, id);
         }
         headers.insert(AUTHORIZATION, bearer(caller.key)?);
+        let bodiless = forward.method == Method::HEAD;
         let mut request = self.http.request(forward.method, url).headers(headers);
         if let Some(body) = forward.body {
             request = request.body(body);
@@ -104,7 +105,7 @@ impl OpenRouterClient {
         };
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        if let Some(fault) = framing_fault(status, &headers) {
+        if let Some(fault) = framing_fault(status, &headers, bodiless) {
             tracing::warn!(
                 request_id = %caller.request_id.as_str(),
                 upstream_status = status.as_u16(),
@@ -183,12 +184,19 @@ impl OpenRouterClient {
 
 /// Why an upstream answer's framing makes it unsafe to hand on (RFC 9112 section 6.3): both a
 /// `Content-Length` and a `Transfer-Encoding` (we choose the error over the chunked framing), or
-/// a `101` (the pass-through never asks to switch protocols).
-fn framing_fault(status: reqwest::StatusCode, headers: &HeaderMap) -> Option<&'static str> {
+/// a `101` (the pass-through never asks to switch protocols). An answer that has no body
+/// whatever its headers say (to `HEAD`, a `204` or a `304`) has no framing to doubt.
+fn framing_fault(
+    status: reqwest::StatusCode,
+    headers: &HeaderMap,
+    to_head: bool,
+) -> Option<&'static str> {
     if status == reqwest::StatusCode::SWITCHING_PROTOCOLS {
         return Some("it switched protocols (101), which was never asked for");
     }
-    if headers.contains_key(reqwest::header::CONTENT_LENGTH)
+    let bodiless = to_head || matches!(status.as_u16(), 204 | 304);
+    if !bodiless
+        && headers.contains_key(reqwest::header::CONTENT_LENGTH)
         && headers.contains_key(reqwest::header::TRANSFER_ENCODING)
     {
         return Some("it declared both a Content-Length and a Transfer-Encoding");
