@@ -71,6 +71,9 @@ pub enum ApiError {
         metadata: Option<Map<String, Value>>,
         /// Seconds to wait, when upstream named a wait (`Retry-After` on its `5xx`).
         retry_after: Option<u64>,
+        /// Whether `message` quotes upstream's own words (never logged: they may quote the
+        /// request, as a moderation refusal quotes the flagged input).
+        quotes_upstream: bool,
     },
     /// OpenRouter did not answer in time.
     #[error("OpenRouter did not answer within {}", in_words(*.0))]
@@ -141,12 +144,14 @@ impl ApiError {
             message: message.into(),
             metadata: None,
             retry_after: None,
+            quotes_upstream: false,
         }
     }
 
     /// What the request's log line says of this error: its kind, and the field for a `400`
-    /// (never a value the caller sent: serde's words quote them); upstream's own words for
-    /// its errors (with the caller's key already redacted where upstream echoed it), cut short.
+    /// (never a value the caller sent: serde's words quote them). Upstream's own words are not
+    /// logged either, since they may quote the request (a moderation refusal quotes the flagged
+    /// input): its status is.
     pub fn for_log(&self) -> String {
         match self {
             ApiError::InvalidInput {
@@ -155,14 +160,21 @@ impl ApiError {
             ApiError::InvalidInput { field: None, .. } => {
                 "invalid input: the body or query cannot be read".to_owned()
             }
-            ApiError::Upstream {
-                status, message, ..
-            } => format!(
-                "OpenRouter refused the call with {}: {}",
-                status.as_u16(),
-                cut(message)
-            ),
-            ApiError::UpstreamFailed { message, .. } => cut(message),
+            ApiError::Upstream { status, .. } => {
+                format!("OpenRouter refused the call with {}", status.as_u16())
+            }
+            ApiError::UpstreamFailed {
+                quotes_upstream: true,
+                metadata,
+                ..
+            } => {
+                let status = metadata
+                    .as_ref()
+                    .and_then(|metadata| metadata.get("upstream_status"))
+                    .and_then(Value::as_u64)
+                    .unwrap_or_default();
+                format!("OpenRouter failed with {status}")
+            }
             other => other.to_string(),
         }
     }
@@ -287,13 +299,6 @@ fn in_words(duration: Duration) -> String {
     } else {
         spelling::count(duration.as_secs(), "second")
     }
-}
-
-/// The longest upstream text a log line carries.
-const LOGGED_TEXT_CHARS: usize = 300;
-
-fn cut(text: &str) -> String {
-    text.chars().take(LOGGED_TEXT_CHARS).collect()
 }
 
 /// A field's name as logged: names made of letters, digits, `_`, `-`, `.`, `[`, `]` and `$`,

@@ -29,7 +29,7 @@ impl ActionInput for GenerationQuery {
         let id = fields.require_text("id")?;
         fields.finish()?;
         check(
-            id.len() <= 256 && id.bytes().all(|b| b.is_ascii_graphic()),
+            id.len() <= 256 && id.bytes().all(|b| b.is_ascii_graphic() && b != b'%'),
             "id",
             "must be a generation id such as `gen-1770044149-miW3zzivqGfQNbG1F8Rl`, without \
              blanks",

@@ -380,12 +380,35 @@ impl GenerationOptions {
             "stop",
             "may hold at most 4 texts",
         )?;
-        for (name, list) in [("models", &self.models), ("transforms", &self.transforms)] {
-            check(
-                list.iter().flatten().all(|item| !item.trim().is_empty()),
-                name,
-                "must not contain empty texts",
-            )?;
+        for (index, model) in self.models.iter().flatten().enumerate() {
+            if let Err(rule) = crate::domain::ModelId::parse(model) {
+                check(false, &format!("models[{index}]"), rule)?;
+            }
+        }
+        check(
+            self.transforms
+                .iter()
+                .flatten()
+                .all(|item| !item.trim().is_empty()),
+            "transforms",
+            "must not contain empty texts",
+        )?;
+        if let Some(provider) = &self.provider {
+            // Provider slugs are ids too: blanks are refused, not sent on.
+            for (name, list) in [
+                ("provider.order", &provider.order),
+                ("provider.only", &provider.only),
+                ("provider.ignore", &provider.ignore),
+            ] {
+                check(
+                    list.iter().flatten().all(|slug| {
+                        !slug.is_empty()
+                            && !slug.chars().any(|c| c.is_whitespace() || c.is_control())
+                    }),
+                    name,
+                    "must hold provider slugs without blanks or control characters (e.g. `openai`)",
+                )?;
+            }
         }
         if let Some(reasoning) = &self.reasoning {
             check(

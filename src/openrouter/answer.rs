@@ -25,6 +25,7 @@ pub fn interpret(answer: Upstream) -> Result<Value, ApiError> {
                 .to_owned(),
             metadata: Some(status_metadata(answer.status.as_u16(), &answer.body)),
             retry_after: None,
+            quotes_upstream: false,
         });
     };
     if let Some(error) = error_object(&value) {
@@ -78,6 +79,16 @@ fn map_error(code: u16, error: Option<&Map<String, Value>>, answer: &Upstream) -
                     upstream_wait(answer, metadata.as_ref()).unwrap_or(Duration::ZERO),
                 )
             });
+            // The caller reads one wait: the header's, in the metadata too.
+            let metadata = match (retry_after, metadata) {
+                (Some(seconds), Some(mut metadata))
+                    if metadata.contains_key("retry_after_seconds") =>
+                {
+                    metadata.insert("retry_after_seconds".to_owned(), Value::from(seconds));
+                    Some(metadata)
+                }
+                (_, metadata) => metadata,
+            };
             let message = message.unwrap_or_else(|| {
                 format!(
                     "OpenRouter refused the call with {code} {}.",
@@ -108,6 +119,7 @@ fn map_error(code: u16, error: Option<&Map<String, Value>>, answer: &Upstream) -
             if error.is_none() {
                 metadata.extend(status_metadata(code, &answer.body));
             }
+            let quotes_upstream = message.is_some();
             let message = match message {
                 Some(message) => format!("OpenRouter failed: {message}"),
                 None => format!(
@@ -120,6 +132,7 @@ fn map_error(code: u16, error: Option<&Map<String, Value>>, answer: &Upstream) -
                 metadata: Some(metadata),
                 // Upstream named a wait on its failure: the caller's retry policy should know.
                 retry_after: upstream_wait(answer, None).map(retry_after::whole_seconds_to_pass_on),
+                quotes_upstream,
             }
         }
     }

@@ -160,7 +160,11 @@ impl OpenRouterClient {
         Ok(Upstream {
             status,
             headers,
-            body: redact_key(body, caller.key.expose_secret().as_bytes()),
+            body: redact_escaped_key(
+                status,
+                redact_key(body, caller.key.expose_secret().as_bytes()),
+                caller.key.expose_secret(),
+            ),
         })
     }
 
@@ -214,6 +218,48 @@ fn redact_key(body: BytesMut, key: &[u8]) -> Bytes {
     redacted.freeze()
 }
 
+/// The largest successful body searched for a key hidden by JSON escapes (`sk\u002dor…`); an
+/// error body is always searched. A 200 carrying an error object is small; a model list is not,
+/// and holds no key.
+const ESCAPED_SEARCH_BYTES: usize = 64 * 1024;
+
+/// `body` with the caller's key replaced inside JSON strings that spell it with escapes, which
+/// the byte search of [`redact_key`] cannot see: the strings are read, redacted and written
+/// again. Bodies without a `\u` escape, or that are not JSON, are left as they are.
+fn redact_escaped_key(status: StatusCode, body: Bytes, key: &str) -> Bytes {
+    let searched = !status.is_success() || body.len() <= ESCAPED_SEARCH_BYTES;
+    if key.len() < SHORTEST_REDACTED_KEY
+        || !searched
+        || memchr::memmem::find(&body, b"\\u").is_none()
+    {
+        return body;
+    }
+    let Ok(mut value) = serde_json::from_slice::<Value>(&body) else {
+        return body;
+    };
+    if !redact_strings(&mut value, key) {
+        return body;
+    }
+    serde_json::to_vec(&value).map_or(body, Bytes::from)
+}
+
+/// Replaces `key` in every string of `value`; whether any was.
+fn redact_strings(value: &mut Value, key: &str) -> bool {
+    match value {
+        Value::String(text) if text.contains(key) => {
+            *text = text.replace(key, "[redacted key]");
+            true
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |found, item| redact_strings(item, key) | found),
+        Value::Object(map) => map
+            .values_mut()
+            .fold(false, |found, item| redact_strings(item, key) | found),
+        _ => false,
+    }
+}
+
 /// The only place a key's text is read: the upstream `Authorization` header.
 pub(super) fn bearer(key: &ApiKey) -> Result<HeaderValue, ApiError> {
     let mut value =
@@ -239,6 +285,16 @@ mod tests {
             3
         );
         assert!(serde_json::from_slice::<serde_json::Value>(&redacted).is_ok());
+        let escaped = Bytes::from_static(
+            br#"{"error":{"message":"Invalid key sk\u002dor\u002dv1\u002d0123456789"}}"#,
+        );
+        let redacted =
+            super::redact_escaped_key(StatusCode::UNAUTHORIZED, escaped, "sk-or-v1-0123456789");
+        let text = String::from_utf8(redacted.to_vec()).unwrap();
+        assert!(
+            text.contains("[redacted key]") && !text.contains("0123456789"),
+            "{text}"
+        );
         let untouched = bytes::BytesMut::from(&b"{}"[..]);
         assert_eq!(&super::redact_key(untouched, key)[..], b"{}");
     }

@@ -76,7 +76,7 @@ impl OpenRouterClient {
         let answer = self
             .send(caller, Method::GET, url, None, Retry::Idempotent)
             .await?;
-        require(interpret(answer)?, Shape::List)
+        require(interpret(answer)?, Shape::Models)
     }
 
     /// `GET /models/{author}/{slug}/endpoints`, both segments percent-encoded.
@@ -90,7 +90,7 @@ impl OpenRouterClient {
         let answer = self
             .send(caller, Method::GET, url, None, Retry::Idempotent)
             .await?;
-        require(interpret(answer)?, Shape::Object)
+        require(interpret(answer)?, Shape::Endpoints)
     }
 
     /// `GET /credits`.
@@ -107,6 +107,6 @@ impl OpenRouterClient {
         let url = self.url(&["generation"], &[("id", id)]);
         let policy = Retry::IdempotentWaitingForRecord;
         let answer = self.send(caller, Method::GET, url, None, policy).await?;
-        require(interpret(answer)?, Shape::Object)
+        require(interpret(answer)?, Shape::Generation)
     }
 }

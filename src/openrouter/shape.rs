@@ -10,15 +10,17 @@ use crate::error::ApiError;
 /// The shape an upstream answer must have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shape {
-    /// `choices`, a non-empty array whose first item has a `message` object.
+    /// `choices`, a non-empty array of objects each with a usable `message` object.
     Chat,
-    /// `choices`, a non-empty array whose first item has a `text` string or a `message` object
-    /// (the legacy route answers either way).
+    /// `choices`, a non-empty array of objects each with a `text` string or a usable `message`
+    /// object (the legacy route answers either way).
     Completion,
-    /// `data`, an array.
-    List,
-    /// `data`, an object.
-    Object,
+    /// `data`, an array of models, each an object with a string `id`.
+    Models,
+    /// `data`, an object with an `endpoints` array.
+    Endpoints,
+    /// `data`, an object with a string `id`.
+    Generation,
     /// `data`, an object with numeric `total_credits` and `total_usage`.
     Credits,
 }
@@ -27,10 +29,14 @@ impl Shape {
     /// What an answer of this shape carries, in the words of the error.
     fn needs(self) -> &'static str {
         match self {
-            Shape::Chat => "a `choices` array whose first item has a `message` object",
-            Shape::Completion => "a `choices` array whose first item has a `text` or a `message`",
-            Shape::List => "a `data` array",
-            Shape::Object => "a `data` object",
+            Shape::Chat => {
+                "a `choices` array of objects with a `message` object (text or content parts, \
+                 and tool calls as an array of objects)"
+            }
+            Shape::Completion => "a `choices` array of objects with a `text` or a `message`",
+            Shape::Models => "a `data` array of models, each with an `id`",
+            Shape::Endpoints => "a `data` object with an `endpoints` array",
+            Shape::Generation => "a `data` object with an `id`",
             Shape::Credits => "a `data` object with numbers `total_credits` and `total_usage`",
         }
     }
@@ -39,30 +45,61 @@ impl Shape {
         let Some(top) = value.as_object() else {
             return false;
         };
+        let data = top.get("data");
+        let data_object = data.and_then(Value::as_object);
         match self {
-            Shape::Chat => {
-                first_choice(top).is_some_and(|c| c.get("message").is_some_and(Value::is_object))
-            }
-            Shape::Completion => first_choice(top).is_some_and(|choice| {
+            Shape::Chat => every_choice(top, |choice| usable_message(choice.get("message"))),
+            Shape::Completion => every_choice(top, |choice| {
                 choice.get("text").is_some_and(Value::is_string)
-                    || choice.get("message").is_some_and(Value::is_object)
+                    || usable_message(choice.get("message"))
             }),
-            Shape::List => top.get("data").is_some_and(Value::is_array),
-            Shape::Object => top.get("data").is_some_and(Value::is_object),
-            Shape::Credits => top
-                .get("data")
-                .and_then(Value::as_object)
-                .is_some_and(|data| {
-                    ["total_credits", "total_usage"]
-                        .iter()
-                        .all(|name| data.get(*name).is_some_and(Value::is_number))
-                }),
+            Shape::Models => data.and_then(Value::as_array).is_some_and(|models| {
+                models
+                    .iter()
+                    .all(|model| model.get("id").is_some_and(Value::is_string))
+            }),
+            Shape::Endpoints => {
+                data_object.is_some_and(|data| data.get("endpoints").is_some_and(Value::is_array))
+            }
+            Shape::Generation => {
+                data_object.is_some_and(|data| data.get("id").is_some_and(Value::is_string))
+            }
+            Shape::Credits => data_object.is_some_and(|data| {
+                ["total_credits", "total_usage"]
+                    .iter()
+                    .all(|name| data.get(*name).is_some_and(Value::is_number))
+            }),
         }
     }
 }
 
-fn first_choice(top: &Map<String, Value>) -> Option<&Map<String, Value>> {
-    top.get("choices")?.as_array()?.first()?.as_object()
+/// `choices` is a non-empty array whose every item is an object that passes `usable`.
+fn every_choice(top: &Map<String, Value>, usable: impl Fn(&Map<String, Value>) -> bool) -> bool {
+    top.get("choices")
+        .and_then(Value::as_array)
+        .is_some_and(|choices| {
+            !choices.is_empty()
+                && choices
+                    .iter()
+                    .all(|choice| choice.as_object().is_some_and(&usable))
+        })
+}
+
+/// A message object whose `content` is text, content parts or nothing, and whose `tool_calls`
+/// are objects or nothing: anything else would be answered as `""` or invented calls.
+fn usable_message(message: Option<&Value>) -> bool {
+    let Some(message) = message.and_then(Value::as_object) else {
+        return false;
+    };
+    let content = message
+        .get("content")
+        .is_none_or(|content| content.is_null() || content.is_string() || content.is_array());
+    let tool_calls = message.get("tool_calls").is_none_or(|calls| match calls {
+        Value::Null => true,
+        Value::Array(calls) => calls.iter().all(Value::is_object),
+        _ => false,
+    });
+    content && tool_calls
 }
 
 /// `value` when it has `shape`, else the `502` that says what it lacked.
@@ -102,11 +139,27 @@ mod tests {
             (Shape::Chat, json!({"choices": []})),
             (Shape::Chat, json!({"choices": [{}]})),
             (Shape::Chat, json!({"choices": [{"message": "hi"}]})),
+            (
+                Shape::Chat,
+                json!({"choices": [{"message": {"content": 5}}]}),
+            ),
+            (
+                Shape::Chat,
+                json!({"choices": [{"message": {"tool_calls": [1, null]}}]}),
+            ),
+            (Shape::Chat, json!({"choices": [{"message": {}}, null]})),
             (Shape::Completion, json!({"choices": [{"text": null}]})),
-            (Shape::List, json!({"data": null})),
-            (Shape::List, json!({"data": {}})),
-            (Shape::Object, json!({"data": []})),
-            (Shape::Object, json!("text")),
+            (Shape::Models, json!({"data": null})),
+            (Shape::Models, json!({"data": {}})),
+            (Shape::Models, json!({"data": [{}]})),
+            (Shape::Endpoints, json!({"data": {}})),
+            (
+                Shape::Endpoints,
+                json!({"data": {"total_credits": 1, "total_usage": 0}}),
+            ),
+            (Shape::Generation, json!({"data": []})),
+            (Shape::Generation, json!({"data": {}})),
+            (Shape::Generation, json!("text")),
             (Shape::Credits, json!({})),
             (
                 Shape::Credits,
@@ -123,8 +176,14 @@ mod tests {
                 Shape::Completion,
                 json!({"choices": [{"message": {"content": "x"}}]}),
             ),
-            (Shape::List, json!({"data": []})),
-            (Shape::Object, json!({"data": {}})),
+            (
+                Shape::Chat,
+                json!({"choices": [{"message": {"content": [], "tool_calls": [{}]}}]}),
+            ),
+            (Shape::Models, json!({"data": []})),
+            (Shape::Models, json!({"data": [{"id": "a/b"}]})),
+            (Shape::Endpoints, json!({"data": {"endpoints": []}})),
+            (Shape::Generation, json!({"data": {"id": "gen-1"}})),
             (
                 Shape::Credits,
                 json!({"data": {"total_credits": 1, "total_usage": 0.5}}),

@@ -106,27 +106,37 @@ async fn log_lines_name_fields_never_the_values_sent_and_never_an_echoed_key() {
             .unwrap();
         assert_eq!(response.status(), 400, "{body}");
     }
-    sim.enqueue(
-        "POST",
-        "/chat/completions",
-        Reply::json(
-            400,
-            json!({"error": {"code": 400, "message": format!("Bad key {KEY}"), "metadata": {"raw": KEY}}}),
+    // Upstream echoes the key, plainly and hidden by JSON escapes, and quotes the prompt.
+    let escaped: String = KEY
+        .chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect();
+    for body in [
+        format!(
+            r#"{{"error":{{"code":400,"message":"Bad key {KEY}","metadata":{{"raw":"{KEY}"}}}}}}"#
         ),
-    );
-    let echoed = http
-        .post(&url)
-        .bearer_auth(KEY)
-        .json(&json!({"content": "hi"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(echoed.status(), 400);
-    let answer = echoed.text().await.unwrap();
-    assert!(
-        !answer.contains(KEY),
-        "the key is not echoed to the caller: {answer}"
-    );
+        format!(r#"{{"error":{{"code":401,"message":"Invalid key {escaped}"}}}}"#),
+        format!(r#"{{"error":{{"code":403,"message":"Input flagged: {secret}"}}}}"#),
+    ] {
+        sim.enqueue(
+            "POST",
+            "/chat/completions",
+            Reply::raw(400, "application/json", body.clone()),
+        );
+        let echoed = http
+            .post(&url)
+            .bearer_auth(KEY)
+            .json(&json!({"content": "hi"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(echoed.status().is_client_error(), "{body}");
+        let answer = echoed.text().await.unwrap();
+        assert!(
+            !answer.contains(KEY),
+            "the key is not echoed to the caller: {answer}"
+        );
+    }
     let lines = service.stop_and_read();
     assert!(
         lines.contains("invalid input in field `temperature`"),
@@ -142,8 +152,8 @@ async fn log_lines_name_fields_never_the_values_sent_and_never_an_echoed_key() {
     );
     assert!(!lines.contains(KEY), "the key was logged:\n{lines}");
     assert!(
-        lines.contains("Bad key [redacted key]"),
-        "upstream's words, redacted: {lines}"
+        lines.contains("OpenRouter refused the call with 400"),
+        "{lines}"
     );
 }
 
@@ -235,4 +245,41 @@ async fn a_query_parameter_given_twice_is_a_400_naming_it() {
         assert_eq!(body["error"]["metadata"]["field"], field, "{path}");
     }
     assert_eq!(app.sim.request_count(), 0);
+}
+
+#[tokio::test]
+async fn model_ids_and_provider_slugs_with_blanks_are_refused_not_trimmed() {
+    let app = spawn_app_with(|_| {}).await;
+    for (path, body, field) in [
+        (
+            CHAT,
+            json!({"content": "hi", "model": "openai/gpt-4o-mini\u{a0}"}),
+            "model",
+        ),
+        (
+            CHAT,
+            json!({"content": "hi", "model": " openai/gpt-4o-mini"}),
+            "model",
+        ),
+        (
+            "/connector/v1/completions",
+            json!({"prompt": "hi", "model": "openai/gpt-4o-mini\t"}),
+            "model",
+        ),
+        (
+            CHAT,
+            json!({"content": "hi", "models": ["a/b", "c/d\u{3000}"]}),
+            "models[1]",
+        ),
+        (
+            CHAT,
+            json!({"content": "hi", "provider": {"order": ["openai "]}}),
+            "provider.order",
+        ),
+    ] {
+        let (status, answer) = read(app.post(path, &body).await).await;
+        assert_error(status, &answer, 400);
+        assert_eq!(answer["error"]["metadata"]["field"], field, "{body}");
+    }
+    assert_eq!(app.sim.request_count(), 0, "nothing reached upstream");
 }

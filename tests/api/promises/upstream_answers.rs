@@ -84,6 +84,43 @@ async fn a_200_of_the_wrong_shape_is_a_502_never_a_success_of_made_up_values() {
             "/connector/v1/generation?id=gen-1",
             json!({}),
         ),
+        // Found by the red team: values made up from the wrong types inside a usable envelope.
+        (
+            "POST",
+            "/chat/completions",
+            CHAT,
+            json!({"choices": [{"message": {"content": 5}}]}),
+        ),
+        (
+            "POST",
+            "/chat/completions",
+            CHAT,
+            json!({"choices": [{"message": {"tool_calls": [1, null, "x"]}}]}),
+        ),
+        (
+            "POST",
+            "/chat/completions",
+            CHAT,
+            json!({"choices": [{"message": {"content": "ok"}}, null, 5]}),
+        ),
+        (
+            "GET",
+            "/models",
+            "/connector/v1/models",
+            json!({"data": [{}]}),
+        ),
+        (
+            "GET",
+            "/models/openai/gpt-4o-mini/endpoints",
+            "/connector/v1/models/openai/gpt-4o-mini/endpoints",
+            json!({"data": {"total_credits": 1, "total_usage": 0}}),
+        ),
+        (
+            "GET",
+            "/generation",
+            "/connector/v1/generation?id=gen-1",
+            json!({"data": {}}),
+        ),
     ];
     for (method, upstream, ours, body) in cases {
         app.enqueue_every_attempt(method, upstream, Reply::json(200, body.clone()));
