@@ -102,7 +102,7 @@ pub async fn passthrough(
         .forward(caller, forward, limits.stream_idle)
         .await
     {
-        Ok(streamed) => Ok(respond(streamed)),
+        Ok(streamed) => Ok(respond(streamed, req.method() == CallerMethod::HEAD)),
         Err(error) => Err(upload.failure.get().map_or(error, ApiError::from)),
     }
 }
@@ -197,8 +197,10 @@ fn forwarded_headers(headers: &CallerHeaders) -> HeaderMap {
 }
 
 /// Upstream's answer as the caller's response: status, end-to-end headers, and the body
-/// streamed with upstream's `Content-Length` when it sent one.
-fn respond(streamed: Streamed) -> HttpResponse {
+/// streamed with upstream's `Content-Length` when it sent one. An answer to `HEAD` has no body:
+/// upstream's `Content-Length` is declared and nothing sent, so the connection stays in step
+/// for the next request on it.
+fn respond(streamed: Streamed, to_head: bool) -> HttpResponse {
     let status = StatusCode::from_u16(streamed.status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut response = HttpResponse::build(status);
     let connection = &streamed.headers;
@@ -227,6 +229,15 @@ fn respond(streamed: Streamed) -> HttpResponse {
         .and_then(|value| value.to_str().ok())
         .and_then(|text| text.trim().parse().ok())
         .filter(|_| !streamed.body.is_event_stream());
+    if to_head {
+        // A stream of nothing: actix-web then writes the `Content-Length` set here (a sized
+        // body would be checked against it, a finished one declare 0).
+        if let Some(length) = length {
+            response.no_chunking(length);
+        }
+        let nothing = futures_util::stream::empty::<Result<Bytes, std::convert::Infallible>>();
+        return response.body(BodyStream::new(nothing));
+    }
     match length {
         Some(length) => response.body(SizedStream::new(length, streamed.body)),
         None => response.body(BodyStream::new(streamed.body)),

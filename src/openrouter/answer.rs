@@ -116,6 +116,17 @@ fn map_error(code: u16, error: Option<&Map<String, Value>>, answer: &Upstream) -
         _ => {
             let mut metadata = error.map(passthrough_metadata).unwrap_or_default();
             metadata.insert("upstream_status".to_owned(), Value::from(code));
+            // The caller reads one wait: the one passed on in `Retry-After`, or none.
+            let retry_after =
+                upstream_wait(answer, Some(&metadata)).map(retry_after::whole_seconds_to_pass_on);
+            match retry_after {
+                Some(seconds) => {
+                    metadata.insert("retry_after_seconds".to_owned(), Value::from(seconds));
+                }
+                None => {
+                    metadata.remove("retry_after_seconds");
+                }
+            }
             if error.is_none() {
                 metadata.extend(status_metadata(code, &answer.body));
             }
@@ -131,7 +142,7 @@ fn map_error(code: u16, error: Option<&Map<String, Value>>, answer: &Upstream) -
                 message,
                 metadata: Some(metadata),
                 // Upstream named a wait on its failure: the caller's retry policy should know.
-                retry_after: upstream_wait(answer, None).map(retry_after::whole_seconds_to_pass_on),
+                retry_after,
                 quotes_upstream,
             }
         }

@@ -227,7 +227,10 @@ const ESCAPED_SEARCH_BYTES: usize = 64 * 1024;
 /// the byte search of [`redact_key`] cannot see: the strings are read, redacted and written
 /// again. Bodies without a `\u` escape, or that are not JSON, are left as they are.
 fn redact_escaped_key(status: StatusCode, body: Bytes, key: &str) -> Bytes {
-    let searched = !status.is_success() || body.len() <= ESCAPED_SEARCH_BYTES;
+    // A 200 may carry an error object of any size: it opens with `"error"`.
+    let opens_with_error =
+        memchr::memmem::find(&body[..body.len().min(64)], b"\"error\"").is_some();
+    let searched = !status.is_success() || body.len() <= ESCAPED_SEARCH_BYTES || opens_with_error;
     if key.len() < SHORTEST_REDACTED_KEY
         || !searched
         || memchr::memmem::find(&body, b"\\u").is_none()

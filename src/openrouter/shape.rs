@@ -91,12 +91,26 @@ fn usable_message(message: Option<&Value>) -> bool {
     let Some(message) = message.and_then(Value::as_object) else {
         return false;
     };
-    let content = message
-        .get("content")
-        .is_none_or(|content| content.is_null() || content.is_string() || content.is_array());
+    let content = message.get("content").is_none_or(|content| match content {
+        Value::Null | Value::String(_) => true,
+        // Content parts: objects, whose `text`, where there is one, is text.
+        Value::Array(parts) => parts.iter().all(|part| {
+            part.as_object().is_some_and(|part| {
+                part.get("text")
+                    .is_none_or(|text| text.is_null() || text.is_string())
+            })
+        }),
+        _ => false,
+    });
     let tool_calls = message.get("tool_calls").is_none_or(|calls| match calls {
         Value::Null => true,
-        Value::Array(calls) => calls.iter().all(Value::is_object),
+        // Each call an object whose `function`, where there is one, is an object.
+        Value::Array(calls) => calls.iter().all(|call| {
+            call.as_object().is_some_and(|call| {
+                call.get("function")
+                    .is_none_or(|function| function.is_null() || function.is_object())
+            })
+        }),
         _ => false,
     });
     content && tool_calls
@@ -148,6 +162,18 @@ mod tests {
                 json!({"choices": [{"message": {"tool_calls": [1, null]}}]}),
             ),
             (Shape::Chat, json!({"choices": [{"message": {}}, null]})),
+            (
+                Shape::Chat,
+                json!({"choices": [{"message": {"content": [1, null]}}]}),
+            ),
+            (
+                Shape::Chat,
+                json!({"choices": [{"message": {"content": [{"type": "text", "text": {"x": 1}}]}}]}),
+            ),
+            (
+                Shape::Chat,
+                json!({"choices": [{"message": {"tool_calls": [{"function": 5}]}}]}),
+            ),
             (Shape::Completion, json!({"choices": [{"text": null}]})),
             (Shape::Models, json!({"data": null})),
             (Shape::Models, json!({"data": {}})),

@@ -283,3 +283,25 @@ async fn model_ids_and_provider_slugs_with_blanks_are_refused_not_trimmed() {
     }
     assert_eq!(app.sim.request_count(), 0, "nothing reached upstream");
 }
+
+#[tokio::test]
+async fn a_request_pipelined_after_a_pass_through_head_is_answered_too() {
+    let app = spawn_app_with(|_| {}).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let requests = format!(
+        "HEAD /api/v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n\r\n\
+         GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(requests.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(
+        answer.matches("HTTP/1.1 200").count(),
+        2,
+        "both answered: {answer}"
+    );
+    assert!(answer.ends_with("{\"status\":\"ok\"}"), "{answer}");
+}

@@ -110,6 +110,18 @@ async fn a_200_of_the_wrong_shape_is_a_502_never_a_success_of_made_up_values() {
             json!({"data": [{}]}),
         ),
         (
+            "POST",
+            "/chat/completions",
+            CHAT,
+            json!({"choices": [{"message": {"content": [1, null]}}]}),
+        ),
+        (
+            "POST",
+            "/chat/completions",
+            CHAT,
+            json!({"choices": [{"message": {"tool_calls": [{"id": "1", "function": 5}]}}]}),
+        ),
+        (
             "GET",
             "/models/openai/gpt-4o-mini/endpoints",
             "/connector/v1/models/openai/gpt-4o-mini/endpoints",
