@@ -108,20 +108,21 @@ fn in_error_shape<B: MessageBody>(response: ServiceResponse<B>) -> ServiceRespon
     if !(status.is_client_error() || status.is_server_error()) || !empty || passed_through {
         return response.map_into_left_body();
     }
-    let message = match status.as_u16() {
-        404 => "There is no such path on this service. Every path is listed at /swagger-ui/."
-            .to_owned(),
-        405 => "This path does not accept that method.".to_owned(),
-        _ => format!(
-            "The request was refused: {}.",
-            status.canonical_reason().unwrap_or("error")
-        ),
-    };
-    let body = ErrorBody {
-        error: ErrorDetail {
-            code: status.as_u16(),
-            message,
-            metadata: None,
+    let body = match status.as_u16() {
+        // The service's own words for an unknown path, as its default route answers.
+        404 => ApiError::NotFound.body(),
+        code => ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: match code {
+                    405 => "This path does not accept that method.".to_owned(),
+                    _ => format!(
+                        "The request was refused: {}.",
+                        status.canonical_reason().unwrap_or("error")
+                    ),
+                },
+                metadata: None,
+            },
         },
     };
     let (req, old) = response.into_parts();

@@ -160,11 +160,7 @@ impl OpenRouterClient {
         Ok(Upstream {
             status,
             headers,
-            body: redact_escaped_key(
-                status,
-                redact_key(body, caller.key.expose_secret().as_bytes()),
-                caller.key.expose_secret(),
-            ),
+            body: redact_echoed_key(status, body, caller.key),
         })
     }
 
@@ -196,12 +192,22 @@ impl OpenRouterClient {
 const SHORTEST_REDACTED_KEY: usize = 8;
 
 /// What replaces the caller's key where upstream echoes it back.
-const REDACTED: &[u8] = b"[redacted key]";
+const REDACTED: &str = "[redacted key]";
+
+/// `body` with the caller's key replaced wherever upstream echoed it, written plainly or hidden
+/// by JSON escapes, so it never reaches the caller's answer or a log line.
+fn redact_echoed_key(status: StatusCode, body: BytesMut, key: &ApiKey) -> Bytes {
+    let key = key_text(key);
+    if key.len() < SHORTEST_REDACTED_KEY {
+        return body.freeze();
+    }
+    redact_escaped_key(status, redact_key(body, key.as_bytes()), key)
+}
 
 /// `body` with every occurrence of the caller's key replaced, so that an upstream answer that
 /// echoes the key (in an error message, say) never reaches the caller's answer or a log line.
 fn redact_key(body: BytesMut, key: &[u8]) -> Bytes {
-    if key.len() < SHORTEST_REDACTED_KEY || memchr::memmem::find(&body, key).is_none() {
+    if memchr::memmem::find(&body, key).is_none() {
         return body.freeze();
     }
     let mut redacted = BytesMut::with_capacity(body.len());
@@ -211,7 +217,7 @@ fn redact_key(body: BytesMut, key: &[u8]) -> Bytes {
             continue;
         }
         redacted.extend_from_slice(&body[from..at]);
-        redacted.extend_from_slice(REDACTED);
+        redacted.extend_from_slice(REDACTED.as_bytes());
         from = at + key.len();
     }
     redacted.extend_from_slice(&body[from..]);
@@ -231,10 +237,7 @@ fn redact_escaped_key(status: StatusCode, body: Bytes, key: &str) -> Bytes {
     let opens_with_error =
         memchr::memmem::find(&body[..body.len().min(64)], b"\"error\"").is_some();
     let searched = !status.is_success() || body.len() <= ESCAPED_SEARCH_BYTES || opens_with_error;
-    if key.len() < SHORTEST_REDACTED_KEY
-        || !searched
-        || memchr::memmem::find(&body, b"\\u").is_none()
-    {
+    if !searched || memchr::memmem::find(&body, b"\\u").is_none() {
         return body;
     }
     let Ok(mut value) = serde_json::from_slice::<Value>(&body) else {
@@ -250,7 +253,7 @@ fn redact_escaped_key(status: StatusCode, body: Bytes, key: &str) -> Bytes {
 fn redact_strings(value: &mut Value, key: &str) -> bool {
     match value {
         Value::String(text) if text.contains(key) => {
-            *text = text.replace(key, "[redacted key]");
+            *text = text.replace(key, REDACTED);
             true
         }
         Value::Array(items) => items
@@ -263,12 +266,17 @@ fn redact_strings(value: &mut Value, key: &str) -> bool {
     }
 }
 
-/// The only place a key's text is read: the upstream `Authorization` header.
+/// The only place a key's text is read: for the upstream `Authorization` header, and to find
+/// where upstream echoed it.
+fn key_text(key: &ApiKey) -> &str {
+    key.expose_secret()
+}
+
+/// The upstream `Authorization` header.
 pub(super) fn bearer(key: &ApiKey) -> Result<HeaderValue, ApiError> {
-    let mut value =
-        HeaderValue::from_str(&format!("Bearer {}", key.expose_secret())).map_err(|_| {
-            ApiError::MalformedKey("The OpenRouter API key cannot be sent in a header.")
-        })?;
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", key_text(key))).map_err(|_| {
+        ApiError::MalformedKey("The OpenRouter API key cannot be sent in a header.")
+    })?;
     value.set_sensitive(true);
     Ok(value)
 }
