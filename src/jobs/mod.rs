@@ -20,7 +20,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 pub use outcome::Outcome;
-pub use per_connection::{AsyncCalls, AsyncSlot};
+use per_connection::{AsyncCalls, AsyncSlot};
 pub use store::{JobState, JobStore};
 
 use crate::domain::{ConnectionId, PublicUrl};
