@@ -216,9 +216,8 @@ pub async fn measure(
             .error()
             .and_then(|error| error.as_error::<ApiError>())
             .is_some_and(|error| matches!(error, ApiError::RateLimited { .. }));
-        let pattern = response.request().match_pattern();
         metrics.record(
-            routes::operation(pattern.as_deref()),
+            routes::operation_of(response.request()),
             response.status().as_u16(),
             started.elapsed(),
             &stats.take(),

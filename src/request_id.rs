@@ -104,8 +104,8 @@ fn in_error_shape<B: MessageBody>(response: ServiceResponse<B>) -> ServiceRespon
     );
     // The pass-through hands on OpenRouter's answers unchanged, an empty `404` included.
     let passed_through =
-        response.request().match_pattern().as_deref() == Some(routes::PASS_THROUGH_PATTERN);
-    if !(status.is_client_error() || status.is_server_error()) || !empty || passed_through {
+        || routes::operation_of(response.request()) == routes::PASS_THROUGH.operation_id;
+    if !(status.is_client_error() || status.is_server_error()) || !empty || passed_through() {
         return response.map_into_left_body();
     }
     let body = match status.as_u16() {

@@ -143,6 +143,7 @@ where
     };
     let allow = route.methods.allow();
     web::resource(route.path)
+        .app_data(Operation(route.operation_id))
         .route(method.to(handler))
         .default_service(web::to(move || async move {
             Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow })
@@ -170,6 +171,20 @@ pub fn operation(pattern: Option<&str>) -> &'static str {
         .iter()
         .find(|route| route.path == pattern)
         .map_or(SWAGGER_UI.operation_id, |route| route.operation_id)
+}
+
+/// The operation a mounted resource serves, kept in its app data so that what routed a request
+/// is known afterwards without matching its path again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Operation(pub &'static str);
+
+/// The operationId of the route that served `req`: from its resource's [`Operation`], else
+/// (documents, unmatched paths) by matching its path against the route table again.
+pub fn operation_of(req: &actix_web::HttpRequest) -> &'static str {
+    match req.app_data::<Operation>() {
+        Some(Operation(id)) => id,
+        None => operation(req.match_pattern().as_deref()),
+    }
 }
 
 #[cfg(test)]

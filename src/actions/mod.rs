@@ -43,9 +43,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(mount(routes::GET_JOB, get_job::get_job))
         .service(mount(routes::LIVE, health::live))
         .service(mount(routes::READY, health::ready))
-        .route(
-            routes::PASS_THROUGH_PATTERN,
-            web::to(passthrough::passthrough),
+        .service(
+            web::resource(routes::PASS_THROUGH_PATTERN)
+                .app_data(routes::Operation(routes::PASS_THROUGH.operation_id))
+                .route(web::route().to(passthrough::passthrough)),
         );
 }
 
