@@ -77,10 +77,10 @@ impl Application {
             settings.max_jobs_per_connection,
         ));
         let lifecycle = Arc::new(Lifecycle::default());
-        // The one application state, registered once below.
-        let state = web::Data::new(AppState {
+        // The application state: each worker gets a copy with upstream pools of its own.
+        let state = AppState {
             client,
-            limiter,
+            limiter: Arc::new(limiter),
             jobs: jobs.clone(),
             lifecycle: lifecycle.clone(),
             metrics: metrics.clone(),
@@ -89,9 +89,15 @@ impl Application {
                 passthrough_body_bytes: settings.passthrough_max_body_bytes,
                 stream_idle: settings.stream_idle_timeout,
             },
-        });
+        };
         let draining = lifecycle.clone();
         let mut server = HttpServer::new(move || {
+            let state = web::Data::new(state.for_this_worker().unwrap_or_else(|error| {
+                // The same client was built once already above, so this does not happen; if it
+                // did, the shared one still works, only across threads.
+                tracing::warn!(%error, "a worker shares the first upstream client");
+                state.clone()
+            }));
             let measured = metrics.clone();
             let draining = draining.clone();
             App::new()

@@ -15,12 +15,12 @@ use crate::openrouter::OpenRouterClient;
 use crate::rate_limit::RateLimiter;
 
 /// Everything a request may need, shared by all workers.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct AppState {
-    /// The one upstream client.
+    /// The upstream client of this worker (its pools are the worker's own).
     pub client: Arc<OpenRouterClient>,
     /// The per-connection limiter.
-    pub limiter: RateLimiter,
+    pub limiter: Arc<RateLimiter>,
     /// Long generations run as jobs.
     pub jobs: Arc<Jobs>,
     /// Serving or draining.
@@ -43,6 +43,15 @@ pub struct Limits {
 }
 
 impl AppState {
+    /// The state for the worker thread that calls this: its own upstream client (connection
+    /// pools), everything else shared.
+    pub fn for_this_worker(&self) -> Result<AppState, crate::openrouter::ClientError> {
+        Ok(AppState {
+            client: Arc::new(self.client.for_this_worker()?),
+            ..self.clone()
+        })
+    }
+
     /// The state of the App that serves `req`.
     pub fn of(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
         req.app_data::<web::Data<AppState>>()

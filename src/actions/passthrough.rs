@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use crate::connection::{API_KEY_HEADER, Connection};
 use crate::error::{ApiError, ErrorBody};
 use crate::metrics;
-use crate::openrouter::{Caller, Forward, Streamed, UploadAborted};
+use crate::openrouter::{Caller, Forward, ForwardBody, Streamed, UploadAborted};
 use crate::request_id::RequestId;
 use crate::routes;
 use crate::state::{AppState, Limits};
@@ -270,7 +270,7 @@ impl From<UploadFailure> for ApiError {
 
 /// The caller's body on its way upstream, chunk by chunk, and how reading it failed, if it did.
 struct Upload {
-    body: Option<reqwest::Body>,
+    body: ForwardBody,
     failure: Rc<Cell<Option<UploadFailure>>>,
 }
 
@@ -295,14 +295,14 @@ impl Upload {
         };
         if !has_body {
             return Ok(Upload {
-                body: None,
+                body: ForwardBody::Empty,
                 failure,
             });
         }
         if let Some(length) = declared.filter(|length| *length <= BUFFERED_BODY_BYTES) {
             let body = read_whole(payload, length as usize, limits).await?;
             return Ok(Upload {
-                body: Some(reqwest::Body::from(body)),
+                body: ForwardBody::Whole(body),
                 failure,
             });
         }
@@ -312,7 +312,7 @@ impl Upload {
             receiver.recv().await.map(|item| (item, receiver))
         });
         Ok(Upload {
-            body: Some(reqwest::Body::wrap_stream(chunks)),
+            body: ForwardBody::Streamed(Box::pin(chunks)),
             failure,
         })
     }

@@ -19,11 +19,24 @@ use crate::settings::Settings;
 /// The most bytes read from one upstream answer; a larger one is a `502`, not an out-of-memory.
 pub const MAX_UPSTREAM_BODY_BYTES: usize = 64 * 1024 * 1024;
 
+/// The `User-Agent` sent upstream when the caller's own is not passed on.
+pub(super) const USER_AGENT: &str = concat!("openrouter-connector/", env!("CARGO_PKG_VERSION"));
+
 /// Calls OpenRouter on behalf of one caller at a time.
-#[derive(Clone, Debug)]
+///
+/// Its connection pools belong to the thread that built it: each worker builds its own
+/// ([`OpenRouterClient::for_this_worker`]), so a call never waits on a connection that another
+/// thread drives. The upstream slots (`MAX_CONCURRENT_UPSTREAM`) are shared by all.
+#[derive(Clone)]
 pub struct OpenRouterClient {
     pub(super) http: reqwest::Client,
+    /// The pass-through's own client (see `passthrough::upstream`).
+    pub(super) pass: super::passthrough::PassClient,
     pub(super) base: Url,
+    /// The base URL as text, without a trailing slash, query or fragment.
+    pub(super) passthrough_base: String,
+    tls: Arc<rustls::ClientConfig>,
+    connect_timeout: Duration,
     pub(super) attribution: HeaderMap,
     pub(super) timeout: Duration,
     pub(super) permits: Arc<tokio::sync::Semaphore>,
@@ -59,6 +72,18 @@ pub enum ClientError {
     /// The HTTP client (TLS roots, resolver) cannot be built.
     #[error("could not build the HTTP client: {0}")]
     Build(reqwest::Error),
+    /// The TLS configuration (the platform's certificate verifier) cannot be built.
+    #[error("could not set up TLS: {0}")]
+    Tls(rustls::Error),
+}
+
+impl std::fmt::Debug for OpenRouterClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenRouterClient")
+            .field("base", &self.base.as_str())
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl OpenRouterClient {
@@ -76,22 +101,35 @@ impl OpenRouterClient {
                 attribution.insert(name, value);
             }
         }
-        let http = reqwest::Client::builder()
-            .connect_timeout(settings.upstream_connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .tcp_nodelay(true)
-            .user_agent(concat!("openrouter-connector/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(ClientError::Build)?;
+        let tls = Arc::new(tls_config()?);
+        let connect_timeout = settings.upstream_connect_timeout;
+        let mut passthrough_base = base.clone();
+        passthrough_base.set_query(None);
+        passthrough_base.set_fragment(None);
+        let passthrough_base = passthrough_base.as_str().trim_end_matches('/').to_owned();
         Ok(OpenRouterClient {
-            http,
+            http: http_client(&tls, connect_timeout)?,
+            pass: super::passthrough::pass_client(&tls, connect_timeout),
             base,
+            passthrough_base,
+            tls,
+            connect_timeout,
             attribution,
             timeout: settings.upstream_timeout,
             permits: Arc::new(tokio::sync::Semaphore::new(
                 settings.max_concurrent_upstream,
             )),
             generation_wait: settings.generation_wait,
+        })
+    }
+
+    /// The same client with pools of its own, for the worker thread that calls this: the
+    /// settings and the upstream slots are shared, the connections are not.
+    pub fn for_this_worker(&self) -> Result<OpenRouterClient, ClientError> {
+        Ok(OpenRouterClient {
+            http: http_client(&self.tls, self.connect_timeout)?,
+            pass: super::passthrough::pass_client(&self.tls, self.connect_timeout),
+            ..self.clone()
         })
     }
 
@@ -169,22 +207,61 @@ impl OpenRouterClient {
         if error.is_timeout() {
             return ApiError::UpstreamTimeout(self.timeout);
         }
+        // Without the URL: its path and query carry request values (a model id, a generation id).
+        let connect = error.is_connect();
+        self.transport_failure(caller, connect, &error.without_url())
+    }
+
+    /// The contract's `502` for a transport failure (`connect`: no connection was made), with
+    /// a warning that names the error (which must not carry the URL).
+    pub(super) fn transport_failure(
+        &self,
+        caller: Caller<'_>,
+        connect: bool,
+        error: &dyn std::fmt::Display,
+    ) -> ApiError {
         let host = self.base.host_str().unwrap_or("OpenRouter");
-        let what = if error.is_connect() {
+        let what = if connect {
             format!("Could not connect to OpenRouter at {host}. Try again in a moment.")
         } else {
             format!(
                 "The connection to OpenRouter at {host} broke before its answer was complete. Try again."
             )
         };
-        // Without the URL: its path and query carry request values (a model id, a generation id).
         tracing::warn!(
             request_id = %caller.request_id.as_str(),
-            error = %error.without_url(),
+            error = %error,
             "upstream transport failure"
         );
         ApiError::upstream_failed(what)
     }
+}
+
+/// TLS as reqwest sets it up by default: aws-lc-rs, the platform's certificate verifier.
+fn tls_config() -> Result<rustls::ClientConfig, ClientError> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(ClientError::Tls)?
+        .with_platform_verifier()
+        .map_err(ClientError::Tls)?
+        .with_no_client_auth())
+}
+
+/// The actions' client, over `tls`.
+fn http_client(
+    tls: &Arc<rustls::ClientConfig>,
+    connect_timeout: Duration,
+) -> Result<reqwest::Client, ClientError> {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(rustls::ClientConfig::clone(tls))
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .tcp_nodelay(true)
+        .user_agent(USER_AGENT)
+        .build()
+        .map_err(ClientError::Build)
 }
 
 /// The shortest key whose echo is redacted: a shorter one (never a real OpenRouter key, which is

@@ -13,5 +13,5 @@ mod shape;
 pub use answer::{interpret, is_route_missing};
 pub use caller::{Caller, OwnedCaller, UpstreamAnswer, UpstreamStats};
 pub use client::{ClientError, MAX_UPSTREAM_BODY_BYTES, OpenRouterClient, Upstream};
-pub use passthrough::{BodyError, Forward, Streamed, StreamedBody, UploadAborted};
+pub use passthrough::{BodyError, Forward, ForwardBody, Streamed, StreamedBody, UploadAborted};
 pub use retry::Retry;

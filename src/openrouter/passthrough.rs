@@ -4,15 +4,18 @@
 //! error event shaped like OpenRouter's own mid-stream errors.
 
 mod body;
+mod upstream;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use reqwest::header::{
-    AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue,
+    ACCEPT, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue,
+    USER_AGENT,
 };
-use reqwest::{Method, StatusCode, Url};
+use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 
 use super::client::{OpenRouterClient, bearer};
@@ -21,6 +24,8 @@ use crate::error::ApiError;
 use crate::openrouter::Caller;
 
 pub use body::{BodyError, StreamedBody};
+pub(super) use upstream::client as pass_client;
+pub use upstream::{ForwardBody, PassClient};
 
 /// `X-Request-Id`, as the upstream client spells header names.
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -40,8 +45,8 @@ pub struct Forward<'a> {
     pub query: &'a str,
     /// The caller's end-to-end headers, without its credentials or hop-by-hop headers.
     pub headers: HeaderMap,
-    /// The caller's body, streamed, when it sent one.
-    pub body: Option<reqwest::Body>,
+    /// The caller's body.
+    pub body: ForwardBody,
 }
 
 /// OpenRouter's answer: its status and headers, and its body still to be read.
@@ -70,29 +75,43 @@ impl OpenRouterClient {
         forward: Forward<'_>,
         idle: Duration,
     ) -> Result<Streamed, ApiError> {
-        let url = self.passthrough_url(forward.path, forward.query)?;
+        let uri = self.passthrough_uri(forward.path, forward.query)?;
         let mut headers = forward.headers;
         for (name, value) in &self.attribution {
             if !headers.contains_key(name) {
                 headers.insert(name.clone(), value.clone());
             }
         }
+        // What reqwest, which the actions use, sends when the caller says nothing.
+        if !headers.contains_key(USER_AGENT) {
+            headers.insert(
+                USER_AGENT,
+                HeaderValue::from_static(super::client::USER_AGENT),
+            );
+        }
+        if !headers.contains_key(ACCEPT) {
+            headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+        }
         if let Ok(id) = HeaderValue::from_str(caller.request_id.as_str()) {
             headers.insert(REQUEST_ID, id);
         }
         headers.insert(AUTHORIZATION, bearer(caller.key)?);
         let bodiless = forward.method == Method::HEAD;
-        let mut request = self.http.request(forward.method, url).headers(headers);
-        if let Some(body) = forward.body {
-            request = request.body(body);
-        }
-        let slot = tokio::time::timeout(SLOT_WAIT, Arc::clone(&self.permits).acquire_owned())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .ok_or(ApiError::Busy)?;
+        let mut request = hyper::Request::new(forward.body.into_body());
+        *request.method_mut() = forward.method;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
+        // A free slot is taken at once; only a full house waits (with a timer).
+        let slot = match Arc::clone(&self.permits).try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => tokio::time::timeout(SLOT_WAIT, Arc::clone(&self.permits).acquire_owned())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .ok_or(ApiError::Busy)?,
+        };
         let started = Instant::now();
-        let mut response = match tokio::time::timeout(self.timeout, request.send()).await {
+        let response = match tokio::time::timeout(self.timeout, self.pass.request(request)).await {
             Ok(Ok(response)) => response,
             Ok(Err(error)) if aborted_by_caller(&error) => {
                 return Err(ApiError::InvalidInput {
@@ -100,11 +119,14 @@ impl OpenRouterClient {
                     message: "The request body could not be read completely.".to_owned(),
                 });
             }
-            Ok(Err(error)) => return Err(self.transport(caller, error)),
+            Ok(Err(error)) => {
+                return Err(self.transport_failure(caller, error.is_connect(), &error));
+            }
             Err(_) => return Err(ApiError::UpstreamTimeout(self.timeout)),
         };
-        let status = response.status();
-        let headers = std::mem::take(response.headers_mut());
+        let (head, body) = response.into_parts();
+        let status = head.status;
+        let headers = head.headers;
         if let Some(fault) = framing_fault(status, &headers, bodiless) {
             tracing::warn!(
                 request_id = %caller.request_id.as_str(),
@@ -134,7 +156,7 @@ impl OpenRouterClient {
             sse,
             "upstream answered"
         );
-        let mut chunks = response.bytes_stream();
+        let mut chunks = upstream::chunks(body);
         // A plain body's first chunk is read before anything is answered, so an answer whose
         // body breaks at once (a bad chunk size, nothing under its `Content-Length`) is a `502`
         // rather than a connection cut with nothing said. An event stream answers at once: its
@@ -145,7 +167,7 @@ impl OpenRouterClient {
             match tokio::time::timeout_at(first_deadline, chunks.next()).await {
                 Ok(Some(Ok(chunk))) => Some(chunk),
                 Ok(None) => None,
-                Ok(Some(Err(error))) => return Err(self.transport(caller, error)),
+                Ok(Some(Err(error))) => return Err(self.transport_failure(caller, false, &error)),
                 Err(_) => return Err(ApiError::UpstreamTimeout(self.timeout)),
             }
         };
@@ -164,21 +186,80 @@ impl OpenRouterClient {
         })
     }
 
-    /// `{base}/{path}?{query}`, refused (`404`) when dot segments would leave the base path.
-    fn passthrough_url(&self, path: &str, query: &str) -> Result<Url, ApiError> {
-        let mut url = self.base.clone();
-        let base_path = url.path().trim_end_matches('/').to_owned();
-        url.set_path(&format!("{base_path}/{path}"));
-        url.set_query((!query.is_empty()).then_some(query));
-        let inside = url
-            .path()
-            .strip_prefix(base_path.as_str())
-            .is_some_and(|rest| rest.starts_with('/'));
-        if inside {
-            Ok(url)
-        } else {
-            Err(ApiError::NotFound)
+    /// `{base}/{path}?{query}` in one parse, refused (`404`) when dot segments would leave the
+    /// base path or a backslash could be read as one by upstream.
+    fn passthrough_uri(&self, path: &str, query: &str) -> Result<hyper::Uri, ApiError> {
+        let path = without_dot_segments(path).ok_or(ApiError::NotFound)?;
+        let base = self.passthrough_base.as_str();
+        let mut text = String::with_capacity(base.len() + path.len() + query.len() + 2);
+        text.push_str(base);
+        text.push('/');
+        text.push_str(&path);
+        if !query.is_empty() {
+            text.push('?');
+            text.push_str(query);
         }
+        hyper::Uri::try_from(text).map_err(|_| ApiError::NotFound)
+    }
+}
+
+/// `path` with its dot segments (`.` and `..`, plainly or percent-encoded) resolved as RFC 3986
+/// section 5.2.4 does; `None` when a `..` would climb above the base, or when the path holds a
+/// backslash (which some servers read as `/`). The usual path has none and is borrowed.
+fn without_dot_segments(path: &str) -> Option<Cow<'_, str>> {
+    if path.contains('\\') {
+        return None;
+    }
+    if !path
+        .split('/')
+        .any(|segment| dot_segment(segment).is_some())
+    {
+        return Some(Cow::Borrowed(path));
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut kept: Vec<&str> = Vec::with_capacity(segments.len());
+    let last = segments.len().saturating_sub(1);
+    for (at, segment) in segments.into_iter().enumerate() {
+        match dot_segment(segment) {
+            Some(Dot::Here) => {}
+            Some(Dot::Up) => {
+                kept.pop()?;
+            }
+            None => kept.push(segment),
+        }
+        // A path that ends in a dot segment ends in a slash.
+        if at == last && dot_segment(segment).is_some() {
+            kept.push("");
+        }
+    }
+    Some(Cow::Owned(kept.join("/")))
+}
+
+/// A dot segment: `.` or `..`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dot {
+    Here,
+    Up,
+}
+
+/// Whether `segment` is `.` or `..`, each dot written plainly or as `%2e` / `%2E`.
+fn dot_segment(segment: &str) -> Option<Dot> {
+    let mut rest = segment.as_bytes();
+    let mut dots = 0;
+    while !rest.is_empty() {
+        if rest[0] == b'.' {
+            rest = &rest[1..];
+        } else if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case(b"%2e") {
+            rest = &rest[3..];
+        } else {
+            return None;
+        }
+        dots += 1;
+    }
+    match dots {
+        1 => Some(Dot::Here),
+        2 => Some(Dot::Up),
+        _ => None,
     }
 }
 
@@ -225,7 +306,7 @@ fn takes_our_event(headers: &HeaderMap) -> bool {
 pub struct UploadAborted;
 
 /// Whether a failed send was aborted by the caller's body rather than by the transport.
-fn aborted_by_caller(error: &reqwest::Error) -> bool {
+fn aborted_by_caller(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = source {
         if current.is::<UploadAborted>() {
@@ -255,22 +336,39 @@ mod tests {
 
     #[test]
     fn the_path_and_query_go_below_the_base_as_sent() {
-        let url = client("http://h/api/v1")
-            .passthrough_url("models/a%2Fb/c:free/endpoints", "x=1&y=%20")
+        let uri = client("http://h/api/v1")
+            .passthrough_uri("models/a%2Fb/c:free/endpoints", "x=1&y=%20")
             .unwrap();
         assert_eq!(
-            url.as_str(),
+            uri.to_string(),
             "http://h/api/v1/models/a%2Fb/c:free/endpoints?x=1&y=%20"
         );
+        let uri = client("https://h/api/v1/?q=1")
+            .passthrough_uri("models", "")
+            .unwrap();
+        assert_eq!(uri.to_string(), "https://h/api/v1/models");
     }
 
     #[test]
     fn dot_segments_cannot_leave_the_base_path() {
         let client = client("http://h/api/v1/");
-        for path in ["../x", "a/../../x", "%2e%2e/x", ".."] {
-            assert!(client.passthrough_url(path, "").is_err(), "{path}");
+        for path in [
+            "../x",
+            "a/../../x",
+            "%2e%2e/x",
+            "..",
+            ".%2E",
+            "a\\..\\..\\x",
+            "./..",
+        ] {
+            assert!(client.passthrough_uri(path, "").is_err(), "{path}");
         }
-        assert!(client.passthrough_url("a/../b", "").is_ok());
+        let resolved = |path| client.passthrough_uri(path, "").unwrap().to_string();
+        assert_eq!(resolved("a/../b"), "http://h/api/v1/b");
+        assert_eq!(resolved("./a/%2e/b"), "http://h/api/v1/a/b");
+        assert_eq!(resolved("a/.."), "http://h/api/v1/");
+        assert_eq!(resolved("a/b/."), "http://h/api/v1/a/b/");
+        assert_eq!(resolved("a/..b/.c"), "http://h/api/v1/a/..b/.c");
     }
 
     #[test]

@@ -23,13 +23,13 @@ pub enum BodyError {
     Idle(Duration),
     /// The connection to upstream broke mid-body.
     #[error("the connection to OpenRouter broke mid-body: {0}")]
-    Broken(#[source] reqwest::Error),
+    Broken(#[source] hyper::Error),
 }
 
 /// An upstream body, read chunk by chunk; dropping it drops the upstream connection, which
 /// cancels the upstream request.
 pub struct StreamedBody {
-    chunks: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    chunks: Pin<Box<dyn Stream<Item = Result<Bytes, hyper::Error>> + Send>>,
     timer: Pin<Box<Sleep>>,
     deadline: Instant,
     idle: Duration,
@@ -69,7 +69,6 @@ impl Stream for StreamedBody {
                 Poll::Ready(Some(Ok(chunk)))
             }
             Poll::Ready(Some(Err(error))) => {
-                let error = error.without_url();
                 tracing::warn!(
                     request_id = %this.request_id,
                     error = %error,
@@ -108,7 +107,7 @@ impl StreamedBody {
     /// `idle` between the next ones; an SSE stream (`sse`) ends with an error event of its own,
     /// whose id is the request's. `slot` is released when the body is dropped.
     pub(super) fn new(
-        chunks: impl Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
+        chunks: impl Stream<Item = Result<Bytes, hyper::Error>> + Send + 'static,
         first_deadline: Instant,
         idle: Duration,
         request_id: String,
