@@ -159,3 +159,69 @@ async fn the_callers_own_attribution_wins() {
         Some("My script")
     );
 }
+
+/// Sends `head` (a request without a body) on a raw connection and reads the answer's status.
+async fn raw_status(address: &str, head: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0; 64];
+    let read = within(stream.read(&mut answer)).await.unwrap();
+    let line = String::from_utf8_lossy(&answer[..read]).into_owned();
+    line.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_caller_without_user_agent_or_accept_is_named_and_takes_anything() {
+    let app = spawn_app().await;
+    let head = format!(
+        "GET /api/v1/credits HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nConnection: close\r\n\r\n"
+    );
+
+    assert_eq!(raw_status(&app.address, &head).await, 200);
+    let upstream = app.only_upstream_request();
+    let agent = upstream.header("user-agent").unwrap();
+    assert!(agent.starts_with("openrouter-connector/"), "{agent}");
+    assert_eq!(upstream.header("accept"), Some("*/*"));
+
+    let request = app.http.get(app.url("/api/v1/credits")).bearer_auth(KEY);
+    let request = request
+        .header("User-Agent", "OpenAI/Python 1.0")
+        .header("Accept", "application/json");
+    within(request.send()).await.unwrap();
+    let upstream = app.sim.requests().pop().unwrap();
+    assert_eq!(upstream.header("user-agent"), Some("OpenAI/Python 1.0"));
+    assert_eq!(upstream.header("accept"), Some("application/json"));
+}
+
+#[tokio::test]
+async fn dot_segments_resolve_inside_the_base_and_never_above_it() {
+    let app = spawn_app().await;
+    let get = |path: &str| {
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nConnection: close\r\n\r\n"
+        )
+    };
+
+    assert_eq!(
+        raw_status(&app.address, &get("/api/v1/models/../credits")).await,
+        200
+    );
+    assert_eq!(app.only_upstream_request().path, "/api/v1/credits");
+    for path in [
+        "/api/v1/../v2/credits",
+        "/api/v1/%2e%2e/credits",
+        "/api/v1/a/.%2E/../../x",
+        "/api/v1/a\\..\\..\\x",
+    ] {
+        let status = raw_status(&app.address, &get(path)).await;
+        assert!(matches!(status, 400 | 404), "{path}: {status}");
+    }
+    assert_eq!(
+        app.sim.requests().len(),
+        1,
+        "a path above the base went upstream"
+    );
+}
