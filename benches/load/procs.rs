@@ -247,15 +247,59 @@ pub fn nginx_binary() -> Option<PathBuf> {
     candidates.iter().map(PathBuf::from).find(|p| p.exists())
 }
 
-/// A plain `proxy_pass` to `upstream` with upstream keep-alive, everything under `dir`.
-pub fn nginx_config(dir: &Path, listen: SocketAddr, upstream: SocketAddr) -> String {
+/// The most open files a child may get: the hard limit, at most 65,536 (2,000 connections need
+/// more than the usual soft limit of 1,024, with the upstream side's as many again).
+const MOST_FDS: u64 = 65_536;
+
+/// A command that runs `program` with its open-file limit raised to [`fd_limit`]: `/bin/sh`
+/// sets it and `exec`s the program, so the child's pid is the program's own.
+pub fn with_many_fds(program: &Path) -> Command {
+    let mut command = Command::new("/bin/sh");
+    command
+        .arg("-c")
+        .arg(format!(
+            "n=$(ulimit -Hn); if [ \"$n\" = unlimited ] || [ \"$n\" -gt {MOST_FDS} ]; then n={MOST_FDS}; fi; ulimit -n \"$n\" && exec \"$0\" \"$@\""
+        ))
+        .arg(program);
+    command
+}
+
+/// The open-file limit [`with_many_fds`] gives: min(hard limit, 65,536), or `None` if unknown.
+pub fn fd_limit() -> Option<u64> {
+    let output = Command::new("/bin/sh")
+        .args(["-c", "ulimit -Hn"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    match text.trim() {
+        "unlimited" => Some(MOST_FDS),
+        n => n.parse::<u64>().ok().map(|n| n.min(MOST_FDS)),
+    }
+}
+
+/// The `worker_connections` an nginx needs for `clients` connections at once, each perhaps with
+/// its upstream connection, all in one worker: 4,096 at least (what the latency nginx has).
+pub fn nginx_worker_connections(clients: usize) -> usize {
+    clients.saturating_mul(2).saturating_add(256).max(4096)
+}
+
+/// An nginx configuration: `workers` (`1`, `auto`), `connections` per worker (nginx allocates
+/// them all at start, so more than needed inflates its RSS), its pid and error log named after
+/// `name`, and `servers` (upstream and server blocks) inside `http`, everything under `dir`.
+pub fn nginx_config(
+    dir: &Path,
+    name: &str,
+    workers: &str,
+    connections: usize,
+    servers: &str,
+) -> String {
     let d = dir.display();
     format!(
         "daemon off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/nginx-error.log warn;
-events {{ worker_connections 4096; }}
+worker_processes {workers};
+pid {d}/{name}.pid;
+error_log {d}/{name}-error.log warn;
+events {{ worker_connections {connections}; }}
 http {{
     access_log off;
     client_body_temp_path {d}/client_body;
@@ -265,23 +309,78 @@ http {{
     scgi_temp_path {d}/scgi;
     keepalive_requests 1000000;
     keepalive_timeout 300s;
-    upstream simulator {{
-        server {upstream};
-        keepalive 128;
+{servers}}}
+"
+    )
+}
+
+/// An `upstream` block named `name` for `addr`, keeping up to `keepalive` idle connections per
+/// worker.
+pub fn nginx_upstream(name: &str, addr: SocketAddr, keepalive: usize) -> String {
+    format!(
+        "    upstream {name} {{
+        server {addr};
+        keepalive {keepalive};
         keepalive_requests 1000000;
         keepalive_timeout 300s;
     }}
-    server {{
-        listen {listen};
-        location / {{
-            proxy_pass http://simulator;
-            proxy_http_version 1.1;
-            proxy_set_header Connection \"\";
-        }}
-    }}
-}}
 "
     )
+}
+
+/// A plain `proxy_pass` to the upstream block `upstream`, with upstream keep-alive, listening
+/// on `listen`; `extra` adds directives (`proxy_buffering off;` for server-sent events).
+pub fn nginx_proxy(listen: SocketAddr, upstream: &str, extra: &str) -> String {
+    format!(
+        "    server {{
+        listen {listen} backlog=4096;
+        location / {{
+            proxy_pass http://{upstream};
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";{extra}
+        }}
+    }}
+"
+    )
+}
+
+/// A server that answers every request `200` with `body` as `application/json`: the canned
+/// upstream. `body` must already be quoted for nginx ([`nginx_quoted`]).
+pub fn nginx_canned(listen: SocketAddr, quoted: &str) -> String {
+    format!(
+        "    server {{
+        listen {listen} backlog=4096;
+        default_type application/json;
+        location / {{
+            return 200 {quoted};
+        }}
+    }}
+"
+    )
+}
+
+/// The longest canned body written into nginx's configuration: its parser refuses a single
+/// parameter longer than its 4 KiB buffer.
+const LONGEST_CANNED: usize = 3_500;
+
+/// `body` as a single-quoted nginx string, backslashes and `'` escaped. A `$` would start a variable
+/// (nginx has no escape for it in `return`), so a body with one is refused, as is one that is not
+/// UTF-8 or too long for the configuration parser.
+pub fn nginx_quoted(body: &[u8]) -> Result<String, String> {
+    let text = std::str::from_utf8(body).map_err(|_| "the canned body is not UTF-8".to_owned())?;
+    if text.contains('$') {
+        return Err("the canned body contains `$`, which nginx would read as a variable".into());
+    }
+    if text.len() > LONGEST_CANNED {
+        return Err(format!(
+            "the canned body is {} bytes, more than nginx's configuration parser takes ({LONGEST_CANNED})",
+            text.len()
+        ));
+    }
+    Ok(format!(
+        "'{}'",
+        text.replace('\\', "\\\\").replace('\'', "\\'")
+    ))
 }
 
 /// Hypervisor steal, in ticks (1/100 s), from `/proc/stat`.
