@@ -225,7 +225,7 @@ pub fn report(out: &mut String, many: &Many, cfg: &Config) {
     };
     let _ = writeln!(
         out,
-        "Each fresh: the service with its default settings (`WORKERS` one per core: {}), rate limit out of the way, `RUST_LOG=warn`; nginx `proxy_pass` with `worker_processes auto` ({} workers; master and workers summed), up to {} idle upstream connections and {} connections per worker. Open-file limit of wrk, the service and nginx: {}.\n",
+        "Each fresh: the service with its default settings (`WORKERS` one per core: {}), rate limit out of the way, `RUST_LOG=warn`; nginx `proxy_pass` with `worker_processes auto` ({} workers; the RSS of the master and the workers summed, so pages they share count once per process), up to {} idle upstream connections and {} connections per worker. Open-file limit of wrk, the service and nginx: {}.\n",
         m.service.workers,
         m.nginx.workers,
         cfg.many_connections.max(128),

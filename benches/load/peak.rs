@@ -287,9 +287,16 @@ pub fn targets(throughput: &Throughput) -> Vec<Target> {
 
 /// The table: every round's rate, the median, its ratio to nginx, errors, and the targets.
 pub fn report(out: &mut String, throughput: &Throughput, cfg: &Config) {
+    let workers = match throughput {
+        Throughput::Measured(m) => format!(
+            "; service `WORKERS` default ({}), nginx `worker_processes auto` ({})",
+            m.service_workers, m.nginx_workers
+        ),
+        Throughput::Skipped(_) => String::new(),
+    };
     let _ = writeln!(
         out,
-        "### Throughput (closed loop: wrk -t{} -c{}, one key; {} interleaved round(s) of {} s after a {:.1} s warm-up; median)\n",
+        "### Throughput (closed loop: wrk -t{} -c{}, one key; {} interleaved round(s) of {} s after a {:.1} s warm-up; median{workers})\n",
         cfg.wrk_threads,
         cfg.wrk_connections,
         cfg.rounds,
@@ -305,7 +312,7 @@ pub fn report(out: &mut String, throughput: &Throughput, cfg: &Config) {
     };
     let _ = writeln!(
         out,
-        "Upstream: the canned nginx (`return 200` with the simulator's own {}-byte chat answer, `worker_processes auto`). Service: default `WORKERS` (one per core: {}), `RUST_LOG=warn`, `LOG_FORMAT=json`, rate limit out of the way. nginx: `worker_processes auto` ({} workers), upstream keep-alive. Generator: {}; its warm-up is the benchmark's own client. All share the machine's cores.\n",
+        "Upstream: the canned nginx (`return 200` with the simulator's own {}-byte chat answer, `worker_processes auto`). Service: default `WORKERS` (one per core: {}), `RUST_LOG=warn`, `LOG_FORMAT=json`, rate limit out of the way. nginx: `worker_processes auto` ({} workers), upstream keep-alive. Generator: {}; its warm-up is the benchmark's own client. wrk, the canned upstream and the proxy under test share the machine's cores.\n",
         m.canned_bytes, m.service_workers, m.nginx_workers, m.wrk_version
     );
     let _ = writeln!(

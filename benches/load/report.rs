@@ -103,7 +103,14 @@ pub fn write(cfg: &Config, lab: &Lab, results: &Results, info: &RunInfo) -> Stri
     all.push(latency::list_models_target(&results.latency));
     all.extend(connections::targets(&results.many, cfg));
     all.push(streaming::ttfb_target(&results.streams));
-    targets::report(&mut out, &all);
+    let context = format!(
+        "{}, {}; load average before the run {} ({} mode).",
+        today(),
+        machine(),
+        info.load_before,
+        if cfg.quick { "smoke" } else { "full" }
+    );
+    targets::report(&mut out, &all, &context);
     let _ = writeln!(
         out,
         "Whole benchmark: {:.0} s.",

@@ -39,12 +39,14 @@ impl Target {
     }
 }
 
-/// The final table: every target of the issue with its measured value.
-pub fn report(out: &mut String, targets: &[Target]) {
+/// The final table: every target of the issue with its measured value, after `context` (when
+/// and on what the run measured, so that the table can be quoted alone).
+pub fn report(out: &mut String, targets: &[Target], context: &str) {
     let _ = writeln!(
         out,
         "### Targets (printed beside the measured values, never asserted)\n"
     );
+    let _ = writeln!(out, "{context}\n");
     let _ = writeln!(out, "| what | target | measured | met? |");
     let _ = writeln!(out, "|---|---|---|---|");
     for t in targets {
