@@ -40,6 +40,42 @@ pub struct PeakRun {
     script: PathBuf,
     pub runs: Vec<WrkRun>,
     pub other_cpu: procs::OtherCpu,
+    /// Where the CPU went during its wrk runs.
+    pub split: CpuSplit,
+}
+
+/// CPU ticks (1/100 s) of wrk, of the canned upstream and of the proxy under test during a
+/// path's wrk runs, and the runs' seconds: what limits the path.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CpuSplit {
+    pub wrk: u64,
+    pub upstream: u64,
+    pub proxy: u64,
+    pub seconds: f64,
+}
+
+impl CpuSplit {
+    fn cores(&self, ticks: u64) -> f64 {
+        if self.seconds > 0.0 {
+            ticks as f64 / 100.0 / self.seconds
+        } else {
+            0.0
+        }
+    }
+
+    /// "wrk / canned / proxy" in cores, the proxy "—" for the direct path.
+    fn text(&self, direct: bool) -> String {
+        let proxy = if direct {
+            "—".to_owned()
+        } else {
+            format!("{:.2}", self.cores(self.proxy))
+        };
+        format!(
+            "{:.2} / {:.2} / {proxy}",
+            self.cores(self.wrk),
+            self.cores(self.upstream)
+        )
+    }
 }
 
 impl PeakRun {
@@ -125,6 +161,7 @@ pub async fn measure(cfg: &Config, lab: &Lab, wrk: Option<&Path>) -> Result<Thro
         script: script.clone(),
         runs: Vec::new(),
         other_cpu: procs::OtherCpu::default(),
+        split: CpuSplit::default(),
     };
     let mut paths = vec![
         path(
@@ -159,6 +196,12 @@ pub async fn measure(cfg: &Config, lab: &Lab, wrk: Option<&Path>) -> Result<Thro
     let mut pids = lab.ours.clone();
     pids.extend(nginx.pids());
     pids.push(service.pid());
+    let upstream_pids = canned.nginx.pids();
+    let proxy_pids = |kind: Kind| match kind {
+        Kind::Direct => Vec::new(),
+        Kind::Nginx => nginx.pids(),
+        Kind::PassThrough | Kind::Action => vec![service.pid()],
+    };
     procs::reset_peak(service.pid());
     let sampler = RssSampler::start(service.pid());
     for round in 0..cfg.rounds {
@@ -183,6 +226,13 @@ pub async fn measure(cfg: &Config, lab: &Lab, wrk: Option<&Path>) -> Result<Thro
             )
             .await;
             let cpu = procs::CpuWatch::start(pids.clone());
+            let proxy = proxy_pids(path.kind);
+            let before = (
+                procs::waited_children_ticks(),
+                procs::ticks(&upstream_pids),
+                procs::ticks(&proxy),
+                std::time::Instant::now(),
+            );
             let run = wrk::run(
                 wrk,
                 cfg.wrk_threads,
@@ -192,6 +242,10 @@ pub async fn measure(cfg: &Config, lab: &Lab, wrk: Option<&Path>) -> Result<Thro
                 &path.url(),
             )
             .await;
+            path.split.wrk += procs::waited_children_ticks().saturating_sub(before.0);
+            path.split.upstream += procs::ticks(&upstream_pids).saturating_sub(before.1);
+            path.split.proxy += procs::ticks(&proxy).saturating_sub(before.2);
+            path.split.seconds += before.3.elapsed().as_secs_f64();
             path.other_cpu.add(cpu.finish());
             path.runs.push(run);
         }
@@ -317,9 +371,9 @@ pub fn report(out: &mut String, throughput: &Throughput, cfg: &Config) {
     );
     let _ = writeln!(
         out,
-        "| path | median req/s | every round (req/s) | ratio to nginx | non-2xx / socket errors | others' CPU | target | met? |"
+        "| path | median req/s | every round (req/s) | ratio to nginx | non-2xx / socket errors | CPU cores: wrk / canned / proxy | others' CPU | target | met? |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
     let nginx = median_of(&m.paths, Kind::Nginx).filter(|n| *n > 0.0);
     let targets = targets(throughput);
     for path in &m.paths {
@@ -341,9 +395,10 @@ pub fn report(out: &mut String, throughput: &Throughput, cfg: &Config) {
         };
         let _ = writeln!(
             out,
-            "| {} | {rate:.0} | {} | {ratio} | {errors} | {:.2} | {} | {} |",
+            "| {} | {rate:.0} | {} | {ratio} | {errors} | {} | {:.2} | {} | {} |",
             path.name,
             rounds.join(", "),
+            path.split.text(path.kind == Kind::Direct),
             path.other_cpu.cores(),
             target.map_or("", |t| t.target.as_str()),
             target.map_or("", Target::met_text)
@@ -362,6 +417,13 @@ pub fn report(out: &mut String, throughput: &Throughput, cfg: &Config) {
                     "Below 2×, the proxies' rates are partly the generator's and the canned upstream's limits: wrk, the canned nginx and the proxy under test share the same cores, so a proxy's share of the CPU is taken from them."
                 );
             }
+            let _ = writeln!(
+                out,
+                "The CPU column says what limits each path: wrk has {} thread(s), so a wrk figure near {} means wrk itself is saturated; the three figures and others' CPU together cannot exceed the machine's {} cores.",
+                cfg.wrk_threads,
+                cfg.wrk_threads,
+                std::thread::available_parallelism().map_or(0, usize::from)
+            );
         }
         None => {
             let _ = writeln!(

@@ -414,6 +414,30 @@ fn process_ticks(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU ticks (1/100 s) `pids` used so far, all threads.
+pub fn ticks(pids: &[u32]) -> u64 {
+    pids.iter().map(|pid| process_ticks(*pid)).sum()
+}
+
+/// CPU ticks of this process's children that have exited and been waited for (`cutime` and
+/// `cstime`): wrk's, once a run is over.
+pub fn waited_children_ticks() -> u64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            let fields: Vec<u64> = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .skip(13)
+                .take(2)
+                .filter_map(|f| f.parse().ok())
+                .collect();
+            Some(fields.iter().sum())
+        })
+        .unwrap_or(0)
+}
+
 /// The ticks of every process but `ours`. (The machine-wide `/proc/stat` line is not used:
 /// on this kind of VM it misses most of the benchmark's own time.)
 fn others_ticks(ours: &[u32]) -> u64 {
