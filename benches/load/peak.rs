@@ -76,6 +76,24 @@ impl CpuSplit {
             self.cores(self.upstream)
         )
     }
+
+    /// "canned / proxy" CPU time per answered request, in µs: unlike a rate, hardly changed by
+    /// how much CPU other work on the machine took.
+    fn per_request(&self, requests: u64, direct: bool) -> String {
+        let us = |ticks: u64| {
+            if requests > 0 {
+                format!("{:.1}", ticks as f64 * 10_000.0 / requests as f64)
+            } else {
+                "—".to_owned()
+            }
+        };
+        let proxy = if direct {
+            "—".to_owned()
+        } else {
+            us(self.proxy)
+        };
+        format!("{} / {proxy}", us(self.upstream))
+    }
 }
 
 impl PeakRun {
@@ -371,9 +389,9 @@ pub fn report(out: &mut String, throughput: &Throughput, cfg: &Config) {
     );
     let _ = writeln!(
         out,
-        "| path | median req/s | every round (req/s) | ratio to nginx | non-2xx / socket errors | CPU cores: wrk / canned / proxy | others' CPU | target | met? |"
+        "| path | median req/s | every round (req/s) | ratio to nginx | non-2xx / socket errors | CPU cores: wrk / canned / proxy | CPU µs per request: canned / proxy | others' CPU | target | met? |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
     let nginx = median_of(&m.paths, Kind::Nginx).filter(|n| *n > 0.0);
     let targets = targets(throughput);
     for path in &m.paths {
@@ -395,10 +413,14 @@ pub fn report(out: &mut String, throughput: &Throughput, cfg: &Config) {
         };
         let _ = writeln!(
             out,
-            "| {} | {rate:.0} | {} | {ratio} | {errors} | {} | {:.2} | {} | {} |",
+            "| {} | {rate:.0} | {} | {ratio} | {errors} | {} | {} | {:.2} | {} | {} |",
             path.name,
             rounds.join(", "),
             path.split.text(path.kind == Kind::Direct),
+            path.split.per_request(
+                path.runs.iter().map(|r| r.requests).sum(),
+                path.kind == Kind::Direct
+            ),
             path.other_cpu.cores(),
             target.map_or("", |t| t.target.as_str()),
             target.map_or("", Target::met_text)
@@ -419,7 +441,7 @@ pub fn report(out: &mut String, throughput: &Throughput, cfg: &Config) {
             }
             let _ = writeln!(
                 out,
-                "The CPU column says what limits each path: wrk has {} thread(s), so a wrk figure near {} means wrk itself is saturated; the three figures and others' CPU together cannot exceed the machine's {} cores.",
+                "The CPU columns say what limits each path: wrk has {} thread(s), so a wrk figure near {} means wrk itself is saturated; the three figures and others' CPU together cannot exceed the machine's {} cores. CPU per request (ticks of 10 ms over every round's requests) compares the proxies even when other work took part of the machine.",
                 cfg.wrk_threads,
                 cfg.wrk_threads,
                 std::thread::available_parallelism().map_or(0, usize::from)
