@@ -251,15 +251,13 @@ pub async fn measure(cfg: &Config, lab: &Lab, wrk: Option<&Path>) -> Result<Thro
                 procs::ticks(&proxy),
                 std::time::Instant::now(),
             );
-            let run = wrk::run(
-                wrk,
-                cfg.wrk_threads,
-                cfg.wrk_connections,
-                cfg.peak_secs,
-                &path.script,
-                &path.url(),
-            )
-            .await;
+            let load = wrk::Load {
+                threads: cfg.wrk_threads,
+                connections: cfg.wrk_connections,
+                secs: cfg.peak_secs,
+                timeout_secs: None,
+            };
+            let run = wrk::run(wrk, load, &path.script, &path.url()).await;
             path.split.wrk += procs::waited_children_ticks().saturating_sub(before.0);
             path.split.upstream += procs::ticks(&upstream_pids).saturating_sub(before.1);
             path.split.proxy += procs::ticks(&proxy).saturating_sub(before.2);

@@ -329,11 +329,12 @@ pub fn nginx_upstream(name: &str, addr: SocketAddr, keepalive: usize) -> String 
 }
 
 /// A plain `proxy_pass` to the upstream block `upstream`, with upstream keep-alive, listening
-/// on `listen`; `extra` adds directives (`proxy_buffering off;` for server-sent events).
+/// on `listen` with nginx's default backlog (511), as the service listens with its own default;
+/// `extra` adds directives (`proxy_buffering off;` for server-sent events).
 pub fn nginx_proxy(listen: SocketAddr, upstream: &str, extra: &str) -> String {
     format!(
         "    server {{
-        listen {listen} backlog=4096;
+        listen {listen};
         location / {{
             proxy_pass http://{upstream};
             proxy_http_version 1.1;
@@ -345,7 +346,8 @@ pub fn nginx_proxy(listen: SocketAddr, upstream: &str, extra: &str) -> String {
 }
 
 /// A server that answers every request `200` with `body` as `application/json`: the canned
-/// upstream. `body` must already be quoted for nginx ([`nginx_quoted`]).
+/// upstream, whose listen backlog is large so that a burst of connections from the proxy under
+/// test never waits on it. `body` must already be quoted for nginx ([`nginx_quoted`]).
 pub fn nginx_canned(listen: SocketAddr, quoted: &str) -> String {
     format!(
         "    server {{
@@ -381,6 +383,31 @@ pub fn nginx_quoted(body: &[u8]) -> Result<String, String> {
         "'{}'",
         text.replace('\\', "\\\\").replace('\'', "\\'")
     ))
+}
+
+/// The backlog of the socket listening on `addr` (what `ss -ltn` shows as Send-Q), if `ss`
+/// can tell.
+pub fn listen_backlog(addr: SocketAddr) -> Option<u64> {
+    let output = Command::new("ss")
+        .args(["-Hltn", "src", &addr.to_string()])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines().next()?.split_whitespace().nth(2)?.parse().ok()
+}
+
+/// The kernel's count of connections dropped because a listen queue was full
+/// (`TcpExt: ListenOverflows` in `/proc/net/netstat`): machine-wide, every listener included.
+pub fn listen_overflows() -> Option<u64> {
+    let netstat = std::fs::read_to_string("/proc/net/netstat").ok()?;
+    let mut tcp_ext = netstat.lines().filter(|l| l.starts_with("TcpExt:"));
+    let names = tcp_ext.next()?;
+    let values = tcp_ext.next()?;
+    let at = names
+        .split_whitespace()
+        .position(|n| n == "ListenOverflows")?;
+    values.split_whitespace().nth(at)?.parse().ok()
 }
 
 /// Hypervisor steal, in ticks (1/100 s), from `/proc/stat`.

@@ -103,6 +103,8 @@ pub struct WrkRun {
     /// The sum of `Socket errors: connect …, read …, write …, timeout …`, and that line.
     pub socket_errors: u64,
     pub socket_detail: String,
+    /// The slowest answer (wrk's `Latency` line, as it writes it).
+    pub max_latency: String,
     /// Why wrk gave no summary (it did not start, failed, or printed none).
     pub failure: Option<String>,
 }
@@ -135,25 +137,35 @@ impl WrkRun {
     }
 }
 
-/// One wrk run: `threads` threads, `connections` connections, `secs` seconds, every request
-/// from `script`, to `url`. wrk runs with its open-file limit raised (see `procs`).
-pub async fn run(
-    wrk: &Path,
-    threads: usize,
-    connections: usize,
-    secs: u64,
-    script: &Path,
-    url: &str,
-) -> WrkRun {
+/// How hard and how long wrk drives a path.
+#[derive(Clone, Copy, Debug)]
+pub struct Load {
+    pub threads: usize,
+    pub connections: usize,
+    pub secs: u64,
+    /// wrk's `--timeout` in seconds (a request not answered within it is a socket error);
+    /// `None` leaves wrk's 2 s.
+    pub timeout_secs: Option<u64>,
+}
+
+/// One wrk run of `load`, every request from `script`, to `url`. wrk runs with its open-file
+/// limit raised (see `procs`).
+pub async fn run(wrk: &Path, load: Load, script: &Path, url: &str) -> WrkRun {
+    let Load {
+        threads,
+        connections,
+        secs,
+        timeout_secs,
+    } = load;
     let mut command = procs::with_many_fds(wrk);
     command
         .arg(format!("-t{}", threads.clamp(1, connections.max(1))))
         .arg(format!("-c{connections}"))
-        .arg(format!("-d{secs}s"))
-        .arg("-s")
-        .arg(script)
-        .arg(url)
-        .stdin(Stdio::null());
+        .arg(format!("-d{secs}s"));
+    if let Some(timeout) = timeout_secs {
+        command.arg(format!("--timeout={timeout}s"));
+    }
+    command.arg("-s").arg(script).arg(url).stdin(Stdio::null());
     let output = tokio::task::spawn_blocking(move || command.output()).await;
     match output {
         Ok(Ok(output)) if output.status.success() => {
@@ -198,6 +210,12 @@ fn parse(text: &str) -> Result<WrkRun, String> {
     for line in text.lines().map(str::trim) {
         if let Some(rest) = line.strip_prefix("Requests/sec:") {
             rate = number::<f64>(rest);
+        } else if let Some(rest) = line.strip_prefix("Latency") {
+            run.max_latency = rest
+                .split_whitespace()
+                .nth(2)
+                .unwrap_or_default()
+                .to_owned();
         } else if let Some((count, _)) = line.split_once(" requests in ") {
             requests = number::<u64>(count);
         } else if let Some(rest) = line.strip_prefix("Non-2xx or 3xx responses:") {
