@@ -12,7 +12,8 @@
 //!   directory) against the canned upstream directly (the generator's ceiling), through nginx
 //!   `proxy_pass` (`worker_processes auto`), and through the service's pass-through and Chat
 //!   Completion action (default `WORKERS`), in interleaved rounds;
-//! - memory at 2,000 connections at once (wrk), service and nginx, idle, peak and after;
+//! - memory at 2,000 connections at once (wrk, answers given 10 s), service and nginx, idle,
+//!   peak and after, with each one's listen backlog;
 //! - memory of the service (idle, under the constant-rate runs, a soak), where its time goes
 //!   (its own `/metrics`), the limiter's own cost (`cargo bench --bench limiter`, run as a
 //!   subprocess), and every target of the issue in one final table.
