@@ -1,31 +1,50 @@
-//! The load benchmark: what the service adds to a call, against nginx as a plain reverse proxy,
-//! all on loopback. It starts the release binaries (`target/release/openrouter-simulator` with 300
-//! models and SSE chunks paced 5 ms apart, `target/release/openrouter-connector`) and nginx
-//! (`proxy_pass` to the same simulator), drives each path with an open-loop constant rate
-//! (latency counted from each request's scheduled start), and prints markdown tables: latency
-//! and what each path adds over calling the simulator directly, streaming time to first byte,
-//! peak throughput (closed loop), memory (idle, under load, a soak), where the service's time
-//! goes (its own `/metrics`), and the limiter's own cost (`cargo bench --bench limiter`, run as a
-//! subprocess).
+//! The load benchmark: what the service adds to a call and how much it can carry, against nginx
+//! as a plain reverse proxy, all on loopback. It starts the release binaries
+//! (`target/release/openrouter-simulator` with 350 models and SSE chunks paced 5 ms apart,
+//! `target/release/openrouter-connector`; `CARGO_TARGET_DIR` is honoured), nginx (`proxy_pass`
+//! to the same simulator) and a canned upstream (nginx answering `return 200` with the
+//! simulator's own chat answer, fetched once at the start), and prints markdown tables:
 //!
-//! Run: `.ci/bench-load` (builds the release binaries first). `LOAD_BENCH_QUICK=1` is the
-//! seconds-long smoke mode CI runs. Knobs (environment): `LOAD_BENCH_RATE` (req/s, default
-//! 2000), `LOAD_BENCH_SECS` (per path, default 10), `LOAD_BENCH_ROUNDS` (default 3),
-//! `LOAD_BENCH_SOAK_SECS` (default 300; 0 skips), `LOAD_BENCH_WORKERS` (the service's
-//! `WORKERS`, default 1 like nginx's one worker), `LOAD_BENCH_MODELS_RATE`,
-//! `LOAD_BENCH_STREAM_RATE`, `LOAD_BENCH_PEAK_CONNECTIONS`, `LOAD_BENCH_PEAK_SECS`,
-//! `LOAD_BENCH_LIMITER_BIN` (else `cargo bench --bench limiter` runs), `LOAD_BENCH_NGINX`
-//! (a path, or `none`), `LOAD_BENCH_NICE` (default −10), `LOAD_BENCH_RUST_LOG` (the service's
-//! `RUST_LOG`, default `info`).
+//! - latency at an open-loop constant rate (counted from each request's scheduled start) and
+//!   what each path adds over calling the simulator directly, List Models included;
+//! - streaming time to first byte, directly, through nginx and through the pass-through;
+//! - throughput: wrk's closed loop (`wrk -t1 -c16`, one key, a Lua script in the run's
+//!   directory) against the canned upstream directly (the generator's ceiling), through nginx
+//!   `proxy_pass` (`worker_processes auto`), and through the service's pass-through and Chat
+//!   Completion action (default `WORKERS`), in interleaved rounds;
+//! - memory at 2,000 connections at once (wrk, answers given 10 s), service and nginx, idle,
+//!   peak and after, with each one's listen backlog;
+//! - memory of the service (idle, under the constant-rate runs, a soak), where its time goes
+//!   (its own `/metrics`), the limiter's own cost (`cargo bench --bench limiter`, run as a
+//!   subprocess), and every target of the issue in one final table.
+//!
+//! Run: `.ci/bench-load` (builds the release binaries first). `LOAD_BENCH_QUICK=1` is the smoke
+//! mode CI runs (every table, seconds each). Knobs (environment; full / smoke defaults):
+//!
+//! - latency: `LOAD_BENCH_RATE` (req/s, 2000 / 200), `LOAD_BENCH_SECS` (per path, 10 / 2),
+//!   `LOAD_BENCH_ROUNDS` (interleaved rounds of the latency, streaming and throughput tables,
+//!   3 / 1), `LOAD_BENCH_MODELS_RATE` (50 / 10), `LOAD_BENCH_STREAM_RATE` (50 / 20),
+//!   `LOAD_BENCH_WORKERS` (the latency instance's `WORKERS`, 1 like nginx's one worker there);
+//! - throughput: `LOAD_BENCH_WRK` (wrk's path, or `none`; under `CI=true` a missing wrk fails
+//!   the run), `LOAD_BENCH_WRK_CONNECTIONS` (16), `LOAD_BENCH_WRK_THREADS` (1),
+//!   `LOAD_BENCH_PEAK_SECS` (per round, whole seconds, 5 / 1; each after a 0.5 s warm-up);
+//! - many connections: `LOAD_BENCH_MEMORY_CONNECTIONS` (2000), `LOAD_BENCH_MEMORY_SECS`
+//!   (5 / 1), `LOAD_BENCH_MEMORY_SETTLE_SECS` (RSS read again this long after, 10 / 2);
+//! - the rest: `LOAD_BENCH_SOAK_SECS` (120 / 5; 0 skips), `LOAD_BENCH_LIMITER_BIN` (else
+//!   `cargo bench --bench limiter` runs), `LOAD_BENCH_NGINX` (a path, or `none`),
+//!   `LOAD_BENCH_NICE` (default −10), `LOAD_BENCH_RUST_LOG` (the latency instance's `RUST_LOG`,
+//!   default `info`; the throughput and memory instances run `warn`).
 //!
 //! Numbers are printed, never asserted: the machine is shared and noisy. A path that stops
-//! working (errors, unexpected statuses, no answer) fails the run, which is what the smoke mode
-//! in CI checks.
+//! working (errors, unexpected statuses, no answer; for wrk any non-2xx answer or socket error)
+//! fails the run, which is what the smoke mode in CI checks.
 
 #[path = "load/client.rs"]
 mod client;
 #[path = "load/config.rs"]
 mod config;
+#[path = "load/connections.rs"]
+mod connections;
 #[path = "load/generator.rs"]
 mod generator;
 #[path = "load/latency.rs"]
@@ -52,8 +71,12 @@ mod servers;
 mod stats;
 #[path = "load/streaming.rs"]
 mod streaming;
+#[path = "load/targets.rs"]
+mod targets;
 #[path = "load/verdict.rs"]
 mod verdict;
+#[path = "load/wrk.rs"]
+mod wrk;
 
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
@@ -122,12 +145,19 @@ async fn run(cfg: Config, slack: bool, nice: Option<i32>) -> Result<(), String> 
     let temp = TempDir::new()?;
     let load_before = report::load_average();
     progress(&cfg.summary());
+    let wrk = wrk::binary()?;
+    if wrk.is_none() {
+        progress(
+            "SKIPPED: wrk not found, so the throughput and many-connection tables are skipped",
+        );
+    }
     let lab = Lab::start(&temp.0, &cfg).await?;
 
     let latency = latency::measure(&cfg, &lab).await;
     let refused = latency::measure_refusals(&cfg, &lab).await;
     let streams = streaming::measure(&cfg, &lab).await;
-    let peak = peak::measure(&cfg, &lab).await?;
+    let throughput = peak::measure(&cfg, &lab, wrk.as_deref()).await?;
+    let many = connections::measure(&cfg, &lab, wrk.as_deref()).await?;
     let soak = memory::soak(&cfg, &lab).await;
     let end_rss = procs::rss_kib(lab.service.pid()).unwrap_or(0);
     progress("limiter benchmark");
@@ -136,7 +166,8 @@ async fn run(cfg: Config, slack: bool, nice: Option<i32>) -> Result<(), String> 
         latency,
         refused,
         streams,
-        peak,
+        throughput,
+        many,
         soak,
         end_rss,
         limiter,

@@ -1,6 +1,7 @@
 //! The load: an open-loop generator (requests scheduled at fixed intervals, each one's latency
 //! counted from its scheduled time, so a stall is charged to every request it delayed: no
-//! coordinated omission) and a closed-loop one for peak throughput.
+//! coordinated omission) and a closed-loop one, which warms a path up before wrk measures its
+//! throughput (wrk's `-d` takes whole seconds).
 //!
 //! Threads: one tokio current-thread runtime does all the I/O; a plain thread with a 1 ns timer
 //! slack (`/proc/self/timerslack_ns`, inherited from the main thread) wakes at each scheduled
@@ -274,22 +275,11 @@ pub async fn open_loop(addr: SocketAddr, templates: &[Template], plan: Plan) -> 
     out
 }
 
-/// What a closed-loop run measured.
+/// What a closed-loop run counted.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Peak {
     pub answered: u64,
     pub errors: u64,
-    pub seconds: f64,
-}
-
-impl Peak {
-    pub fn rate(&self) -> f64 {
-        if self.seconds > 0.0 {
-            self.answered as f64 / self.seconds
-        } else {
-            0.0
-        }
-    }
 }
 
 /// `connections` clients, each sending its next request as soon as the previous answer is in,
@@ -352,10 +342,7 @@ pub async fn closed_loop(
             (answered, errors)
         });
     }
-    let mut peak = Peak {
-        seconds: duration.as_secs_f64(),
-        ..Peak::default()
-    };
+    let mut peak = Peak::default();
     while let Some(joined) = tasks.join_next().await {
         if let Ok((answered, errors)) = joined {
             peak.answered += answered;

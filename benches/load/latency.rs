@@ -14,6 +14,7 @@ use crate::servers::Lab;
 use crate::stats::{
     added, added_text, answers_text, errors_text, met, mib, ok_quantiles, signed_us, us,
 };
+use crate::targets::Target;
 
 /// The constant-rate paths: `fast` at the main rate (direct, nginx, pass-through,
 /// ChatCompletion), `slow` the `/models` ones at their own rate.
@@ -40,7 +41,7 @@ pub async fn measure(cfg: &Config, lab: &Lab) -> Latency {
         fast.push(PathRun::new(
             "nginx `proxy_pass`",
             Who::Nginx,
-            n.addr,
+            n.nginx.addr,
             vec![chat.clone()],
             cfg.rate,
         ));
@@ -61,14 +62,14 @@ pub async fn measure(cfg: &Config, lab: &Lab) -> Latency {
     ));
     let mut slow = vec![
         PathRun::new(
-            "direct `GET /models` (300 models, 314 KB)",
+            "direct `GET /models` (350 models)",
             Who::Direct,
             lab.sim.addr,
             vec![models],
             cfg.models_rate,
         ),
         PathRun::new(
-            "service ListModels (300 models)",
+            "service ListModels (350 models)",
             Who::Service("ListModels"),
             service,
             vec![list_models],
@@ -135,6 +136,31 @@ fn target(
     }
 }
 
+const LIST_MODELS: &str = "List Models (350 models): added p50 over the direct fetch";
+const LIST_MODELS_TARGET: &str = "added p50 ≤ 1 ms over the direct fetch";
+
+/// List Models' target: its p50 at most 1 ms above the direct `GET /models`'s.
+pub fn list_models_target(latency: &Latency) -> Target {
+    let p50 = |who: fn(Who) -> bool| {
+        latency
+            .slow
+            .iter()
+            .find(|p| who(p.who))
+            .and_then(|p| ok_quantiles(&p.samples, 200)[0])
+    };
+    let direct = p50(|w| w == Who::Direct);
+    let service = p50(|w| w == Who::Service("ListModels"));
+    match added(service, direct) {
+        Some(add) => Target::new(
+            LIST_MODELS,
+            LIST_MODELS_TARGET,
+            added_text(Some(add)),
+            Some(add <= 1_000_000),
+        ),
+        None => Target::unmeasured(LIST_MODELS, LIST_MODELS_TARGET, "no answers to compare"),
+    }
+}
+
 /// The latency table: `fast` against its direct path (and the targets relative to nginx),
 /// `slow` against its own direct path, and the one-key row's 429 answers.
 pub fn report(out: &mut String, latency: &Latency, refused: &PathRun) {
@@ -166,13 +192,19 @@ pub fn report(out: &mut String, latency: &Latency, refused: &PathRun) {
         .iter()
         .find(|p| p.who == Who::Direct)
         .map(|p| ok_quantiles(&p.samples, 200));
+    let list_models = list_models_target(latency);
     for path in slow {
         let q = ok_quantiles(&path.samples, 200);
         let add = match (path.who, base) {
             (Who::Service(_), Some(b)) => (added(q[0], b[0]), added(q[1], b[1])),
             _ => (None, None),
         };
-        row(out, path, q, add, "", "", 200);
+        let (target, ok) = if path.who == Who::Service("ListModels") {
+            (list_models.target.as_str(), list_models.met_text())
+        } else {
+            ("", "")
+        };
+        row(out, path, q, add, target, ok, 200);
     }
     let q = ok_quantiles(&refused.samples, 429);
     row(out, refused, q, (None, None), "", "", 429);

@@ -73,7 +73,7 @@ fn watched_pid(who: Who, service: &Service, nginx: Option<&Nginx>) -> Option<u32
 /// One round of `path` by `plan`, added to what it recorded before.
 pub async fn measure(path: &mut PathRun, plan: Plan, lab: &Lab) {
     let service = &lab.service;
-    let pid = watched_pid(path.who, service, lab.nginx.as_ref());
+    let pid = watched_pid(path.who, service, lab.nginx.as_ref().map(|n| &n.nginx));
     let peak_reset = pid.is_some_and(procs::reset_peak);
     let sampler = pid.map(RssSampler::start);
     let operation = match path.who {

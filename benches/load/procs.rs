@@ -247,15 +247,59 @@ pub fn nginx_binary() -> Option<PathBuf> {
     candidates.iter().map(PathBuf::from).find(|p| p.exists())
 }
 
-/// A plain `proxy_pass` to `upstream` with upstream keep-alive, everything under `dir`.
-pub fn nginx_config(dir: &Path, listen: SocketAddr, upstream: SocketAddr) -> String {
+/// The most open files a child may get: the hard limit, at most 65,536 (2,000 connections need
+/// more than the usual soft limit of 1,024, with the upstream side's as many again).
+const MOST_FDS: u64 = 65_536;
+
+/// A command that runs `program` with its open-file limit raised to [`fd_limit`]: `/bin/sh`
+/// sets it and `exec`s the program, so the child's pid is the program's own.
+pub fn with_many_fds(program: &Path) -> Command {
+    let mut command = Command::new("/bin/sh");
+    command
+        .arg("-c")
+        .arg(format!(
+            "n=$(ulimit -Hn); if [ \"$n\" = unlimited ] || [ \"$n\" -gt {MOST_FDS} ]; then n={MOST_FDS}; fi; ulimit -n \"$n\" && exec \"$0\" \"$@\""
+        ))
+        .arg(program);
+    command
+}
+
+/// The open-file limit [`with_many_fds`] gives: min(hard limit, 65,536), or `None` if unknown.
+pub fn fd_limit() -> Option<u64> {
+    let output = Command::new("/bin/sh")
+        .args(["-c", "ulimit -Hn"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    match text.trim() {
+        "unlimited" => Some(MOST_FDS),
+        n => n.parse::<u64>().ok().map(|n| n.min(MOST_FDS)),
+    }
+}
+
+/// The `worker_connections` an nginx needs for `clients` connections at once, each perhaps with
+/// its upstream connection, all in one worker: 4,096 at least (what the latency nginx has).
+pub fn nginx_worker_connections(clients: usize) -> usize {
+    clients.saturating_mul(2).saturating_add(256).max(4096)
+}
+
+/// An nginx configuration: `workers` (`1`, `auto`), `connections` per worker (nginx allocates
+/// them all at start, so more than needed inflates its RSS), its pid and error log named after
+/// `name`, and `servers` (upstream and server blocks) inside `http`, everything under `dir`.
+pub fn nginx_config(
+    dir: &Path,
+    name: &str,
+    workers: &str,
+    connections: usize,
+    servers: &str,
+) -> String {
     let d = dir.display();
     format!(
         "daemon off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/nginx-error.log warn;
-events {{ worker_connections 4096; }}
+worker_processes {workers};
+pid {d}/{name}.pid;
+error_log {d}/{name}-error.log warn;
+events {{ worker_connections {connections}; }}
 http {{
     access_log off;
     client_body_temp_path {d}/client_body;
@@ -265,23 +309,105 @@ http {{
     scgi_temp_path {d}/scgi;
     keepalive_requests 1000000;
     keepalive_timeout 300s;
-    upstream simulator {{
-        server {upstream};
-        keepalive 128;
+{servers}}}
+"
+    )
+}
+
+/// An `upstream` block named `name` for `addr`, keeping up to `keepalive` idle connections per
+/// worker.
+pub fn nginx_upstream(name: &str, addr: SocketAddr, keepalive: usize) -> String {
+    format!(
+        "    upstream {name} {{
+        server {addr};
+        keepalive {keepalive};
         keepalive_requests 1000000;
         keepalive_timeout 300s;
     }}
-    server {{
-        listen {listen};
-        location / {{
-            proxy_pass http://simulator;
-            proxy_http_version 1.1;
-            proxy_set_header Connection \"\";
-        }}
-    }}
-}}
 "
     )
+}
+
+/// A plain `proxy_pass` to the upstream block `upstream`, with upstream keep-alive, listening
+/// on `listen` with nginx's default backlog (511), as the service listens with its own default;
+/// `extra` adds directives (`proxy_buffering off;` for server-sent events).
+pub fn nginx_proxy(listen: SocketAddr, upstream: &str, extra: &str) -> String {
+    format!(
+        "    server {{
+        listen {listen};
+        location / {{
+            proxy_pass http://{upstream};
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";{extra}
+        }}
+    }}
+"
+    )
+}
+
+/// A server that answers every request `200` with `body` as `application/json`: the canned
+/// upstream, whose listen backlog is large so that a burst of connections from the proxy under
+/// test never waits on it. `body` must already be quoted for nginx ([`nginx_quoted`]).
+pub fn nginx_canned(listen: SocketAddr, quoted: &str) -> String {
+    format!(
+        "    server {{
+        listen {listen} backlog=4096;
+        default_type application/json;
+        location / {{
+            return 200 {quoted};
+        }}
+    }}
+"
+    )
+}
+
+/// The longest canned body written into nginx's configuration: its parser refuses a single
+/// parameter longer than its 4 KiB buffer.
+const LONGEST_CANNED: usize = 3_500;
+
+/// `body` as a single-quoted nginx string, backslashes and `'` escaped. A `$` would start a variable
+/// (nginx has no escape for it in `return`), so a body with one is refused, as is one that is not
+/// UTF-8 or too long for the configuration parser.
+pub fn nginx_quoted(body: &[u8]) -> Result<String, String> {
+    let text = std::str::from_utf8(body).map_err(|_| "the canned body is not UTF-8".to_owned())?;
+    if text.contains('$') {
+        return Err("the canned body contains `$`, which nginx would read as a variable".into());
+    }
+    if text.len() > LONGEST_CANNED {
+        return Err(format!(
+            "the canned body is {} bytes, more than nginx's configuration parser takes ({LONGEST_CANNED})",
+            text.len()
+        ));
+    }
+    Ok(format!(
+        "'{}'",
+        text.replace('\\', "\\\\").replace('\'', "\\'")
+    ))
+}
+
+/// The backlog of the socket listening on `addr` (what `ss -ltn` shows as Send-Q), if `ss`
+/// can tell.
+pub fn listen_backlog(addr: SocketAddr) -> Option<u64> {
+    let output = Command::new("ss")
+        .args(["-Hltn", "src", &addr.to_string()])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines().next()?.split_whitespace().nth(2)?.parse().ok()
+}
+
+/// The kernel's count of connections dropped because a listen queue was full
+/// (`TcpExt: ListenOverflows` in `/proc/net/netstat`): machine-wide, every listener included.
+pub fn listen_overflows() -> Option<u64> {
+    let netstat = std::fs::read_to_string("/proc/net/netstat").ok()?;
+    let mut tcp_ext = netstat.lines().filter(|l| l.starts_with("TcpExt:"));
+    let names = tcp_ext.next()?;
+    let values = tcp_ext.next()?;
+    let at = names
+        .split_whitespace()
+        .position(|n| n == "ListenOverflows")?;
+    values.split_whitespace().nth(at)?.parse().ok()
 }
 
 /// Hypervisor steal, in ticks (1/100 s), from `/proc/stat`.
@@ -308,6 +434,30 @@ fn process_ticks(pid: u32) -> u64 {
                 .split_whitespace()
                 .skip(11)
                 .take(4)
+                .filter_map(|f| f.parse().ok())
+                .collect();
+            Some(fields.iter().sum())
+        })
+        .unwrap_or(0)
+}
+
+/// CPU ticks (1/100 s) `pids` used so far, all threads.
+pub fn ticks(pids: &[u32]) -> u64 {
+    pids.iter().map(|pid| process_ticks(*pid)).sum()
+}
+
+/// CPU ticks of this process's children that have exited and been waited for (`cutime` and
+/// `cstime`): wrk's, once a run is over.
+pub fn waited_children_ticks() -> u64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            let fields: Vec<u64> = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .skip(13)
+                .take(2)
                 .filter_map(|f| f.parse().ok())
                 .collect();
             Some(fields.iter().sum())

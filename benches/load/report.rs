@@ -6,24 +6,28 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::config::Config;
+use crate::connections::{self, Many};
 use crate::generator;
 use crate::latency::{self, Latency};
 use crate::memory::{self, MemoryReport, Soak};
 use crate::metrics;
 use crate::paths::{PathRun, Who};
-use crate::peak::{self, PeakResults};
+use crate::peak::{self, Throughput};
 use crate::procs::OtherCpu;
-use crate::servers::Lab;
+use crate::servers::{self, Lab};
 use crate::stats::{quantiles, us};
 use crate::streaming;
+use crate::targets;
 
 /// Everything the run measured.
 pub struct Results {
     pub latency: Latency,
     /// The pass-through with one key: its 429s.
     pub refused: PathRun,
-    pub streams: [PathRun; 2],
-    pub peak: PeakResults,
+    pub streams: Vec<PathRun>,
+    pub throughput: Throughput,
+    /// The many-connection memory runs.
+    pub many: Many,
     pub soak: Option<Soak>,
     /// The service's RSS after the soak, in KiB.
     pub end_rss: u64,
@@ -48,8 +52,10 @@ impl Results {
         for path in self.constant_rate() {
             others.add(path.other_cpu);
         }
-        for target in &self.peak.targets {
-            others.add(target.other_cpu);
+        if let Throughput::Measured(m) = &self.throughput {
+            for path in &m.paths {
+                others.add(path.other_cpu);
+            }
         }
         others
     }
@@ -72,7 +78,8 @@ pub fn write(cfg: &Config, lab: &Lab, results: &Results, info: &RunInfo) -> Stri
     write_header(&mut out, cfg, lab, results, info);
     latency::report(&mut out, &results.latency, &results.refused);
     streaming::report(&mut out, &results.streams);
-    peak::report(&mut out, &results.peak.targets, cfg);
+    peak::report(&mut out, &results.throughput, cfg);
+    connections::report(&mut out, &results.many, cfg);
     memory::report(
         &mut out,
         memory_figures(cfg, lab, results),
@@ -92,6 +99,18 @@ pub fn write(cfg: &Config, lab: &Lab, results: &Results, info: &RunInfo) -> Stri
         "### Limiter (`cargo bench --bench limiter`, run as a subprocess)\n"
     );
     let _ = writeln!(out, "{}", results.limiter);
+    let mut all = peak::targets(&results.throughput);
+    all.push(latency::list_models_target(&results.latency));
+    all.extend(connections::targets(&results.many, cfg));
+    all.push(streaming::ttfb_target(&results.streams));
+    let context = format!(
+        "{}, {}; load average before the run {} ({} mode).",
+        today(),
+        machine(),
+        info.load_before,
+        if cfg.quick { "smoke" } else { "full" }
+    );
+    targets::report(&mut out, &all, &context);
     let _ = writeln!(
         out,
         "Whole benchmark: {:.0} s.",
@@ -119,7 +138,7 @@ fn write_header(out: &mut String, cfg: &Config, lab: &Lab, results: &Results, in
     );
     let _ = writeln!(
         out,
-        "- cores: not pinned; the generator (one tokio thread + a timer thread), the simulator (1 tokio worker), nginx (1 worker) and the service (`WORKERS={}`) share the {} cores; {}",
+        "- cores: not pinned; in the latency tables the generator (one tokio thread + a timer thread), the simulator (1 tokio worker), nginx (1 worker) and the service (`WORKERS={}`), in the throughput and many-connection tables wrk, the canned nginx and the proxy under test, share the {} cores; {}",
         cfg.workers,
         std::thread::available_parallelism().map_or(0, usize::from),
         match info.nice {
@@ -137,6 +156,12 @@ fn write_header(out: &mut String, cfg: &Config, lab: &Lab, results: &Results, in
         cfg.warmup,
         cfg.rounds,
         generator::KEY_POOL
+    );
+    let _ = writeln!(
+        out,
+        "- simulator: {} models (`GET /models` {:.0} KB), SSE chunks 5 ms apart; throughput and many-connection runs: a canned upstream (nginx `return 200` with the simulator's own answer)",
+        servers::MODELS,
+        lab.models_bytes as f64 / 1000.0
     );
     if lab.nginx.is_none() {
         let _ = writeln!(
@@ -161,14 +186,16 @@ fn write_header(out: &mut String, cfg: &Config, lab: &Lab, results: &Results, in
 fn memory_figures(cfg: &Config, lab: &Lab, results: &Results) -> MemoryReport {
     MemoryReport {
         idle: lab.service.idle_rss_kib,
-        idle_default_workers: lab.idle_default_workers,
         under_load: results
             .constant_rate()
             .filter(|p| matches!(p.who, Who::Service(_)))
             .map(|p| p.peak_kib)
             .max()
             .unwrap_or(0),
-        at_peak: results.peak.unlimited_kib,
+        at_peak: match &results.throughput {
+            Throughput::Measured(m) => m.service_kib,
+            Throughput::Skipped(_) => 0,
+        },
         nginx: results
             .latency
             .fast

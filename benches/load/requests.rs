@@ -88,7 +88,7 @@ pub fn action(keys: Keys) -> Template {
     )
 }
 
-/// OpenRouter's `GET /models` (300 models from the simulator).
+/// OpenRouter's `GET /models` (350 models from the simulator).
 pub fn models(keys: Keys) -> Template {
     template("GET", "/api/v1/models", None, keys)
 }

@@ -76,6 +76,19 @@ pub fn mib(kib: u64) -> String {
     }
 }
 
+/// A count with thousands separated by commas: 2,000.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 pub fn met(ok: bool) -> &'static str {
     if ok { "yes" } else { "**no**" }
 }

@@ -2,6 +2,8 @@
 //! errors, unexpected statuses) fails the run, so the smoke mode in CI notices a broken harness
 //! or a route that changed.
 
+use crate::connections::Many;
+use crate::peak::Throughput;
 use crate::report::Results;
 use crate::stats::answers_or_errors;
 
@@ -11,7 +13,8 @@ pub fn check(results: &Results) -> Result<(), String> {
         latency,
         refused,
         streams,
-        peak,
+        throughput,
+        many,
         soak,
         ..
     } = results;
@@ -29,9 +32,30 @@ pub fn check(results: &Results) -> Result<(), String> {
     {
         broken.push(format!("{}: {}", refused.name, answers_or_errors(r)));
     }
-    for target in &peak.targets {
-        if target.results.iter().all(|p| p.answered == 0) {
-            broken.push(format!("{}: no answer in the peak runs", target.name));
+    if let Throughput::Measured(m) = throughput {
+        for path in &m.paths {
+            for (round, run) in path.runs.iter().enumerate() {
+                if !run.worked() {
+                    broken.push(format!(
+                        "{} (throughput round {}): {} requests, non-2xx / socket errors {}",
+                        path.name,
+                        round + 1,
+                        run.requests,
+                        run.errors_text()
+                    ));
+                }
+            }
+        }
+    }
+    if let Many::Measured(m) = many {
+        for (who, run) in [("service", &m.service.wrk), ("nginx", &m.nginx.wrk)] {
+            if !run.worked() {
+                broken.push(format!(
+                    "{who} at many connections: {} requests, non-2xx / socket errors {}",
+                    run.requests,
+                    run.errors_text()
+                ));
+            }
         }
     }
     if let Some(soak) = soak
