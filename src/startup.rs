@@ -36,7 +36,7 @@ pub struct Application {
 impl Application {
     /// Binds `settings.bind` and builds the server.
     pub async fn build(settings: &Settings) -> std::io::Result<Application> {
-        let listener = TcpListener::bind(settings.bind).map_err(|error| {
+        let listener = listen(settings.bind).map_err(|error| {
             std::io::Error::new(
                 error.kind(),
                 format!(
@@ -207,6 +207,27 @@ fn build_limiter(settings: &Settings, redis: Option<&Arc<SharedRedis>>) -> RateL
         None => Store::InProcess(InProcessStore::new(quota)),
     };
     RateLimiter::new(store, quota, settings.redis_fail_open)
+}
+
+/// Connections the kernel queues for the service before it accepts them: actix-web's and
+/// nginx's order of size, where the standard library's `bind` gives 128 and a burst of 2,000
+/// new connections then loses some to a full queue (the kernel caps it at `somaxconn`).
+const LISTEN_BACKLOG: i32 = 1024;
+
+/// A listening socket on `address`, as `TcpListener::bind` makes one (`SO_REUSEADDR` on Unix)
+/// but with a backlog of [`LISTEN_BACKLOG`].
+fn listen(address: SocketAddr) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    #[cfg(unix)]
+    socket.set_reuse_address(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Ok(socket.into())
 }
 
 /// Every few seconds, drops the in-process state of connections whose burst is full again.
