@@ -81,9 +81,19 @@ pub async fn assign<B: MessageBody + 'static>(
         .and_then(|v| v.to_str().ok());
     let id = RequestId::from_caller(offered);
     let header = HeaderValue::from_str(id.as_str()).ok();
-    req.extensions_mut().insert(id);
     let started = Instant::now();
-    let response = next.call(req).await?;
+    let mut unanswered = Unanswered {
+        armed: true,
+        request_id: id.clone(),
+        method: req.method().clone(),
+        path: req.path().to_owned(),
+        started,
+    };
+    req.extensions_mut().insert(id);
+    let response = next.call(req).await;
+    // Answered, or refused by a layer below: either way, `request finished` says so.
+    unanswered.armed = false;
+    let response = response?;
     log_finished(&response, started);
 
     let mut response = in_error_shape(response);
@@ -136,6 +146,33 @@ fn in_error_shape<B: MessageBody>(response: ServiceResponse<B>) -> ServiceRespon
 }
 
 /// The request's line: `warn` for a `5xx`, else `info`.
+/// A request being served, logged as abandoned if its handling is dropped before an answer:
+/// actix-web drops it when the caller's connection breaks mid-request (a chunked body with a bad
+/// chunk size, a caller that hangs up), and the call may have reached upstream by then.
+struct Unanswered {
+    /// Whether dropping it logs: until an answer (or an error) came back.
+    armed: bool,
+    request_id: RequestId,
+    method: actix_web::http::Method,
+    path: String,
+    started: Instant,
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        tracing::warn!(
+            request_id = self.request_id.as_str(),
+            method = self.method.as_str(),
+            path = self.path,
+            elapsed_ms = self.started.elapsed().as_secs_f64() * 1000.0,
+            "request abandoned: the connection ended before an answer"
+        );
+    }
+}
+
 fn log_finished<B>(response: &ServiceResponse<B>, started: Instant) {
     let status = response.status();
     let request = response.request();

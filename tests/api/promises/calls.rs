@@ -305,3 +305,36 @@ async fn a_request_pipelined_after_a_pass_through_head_is_answered_too() {
     );
     assert!(answer.ends_with("{\"status\":\"ok\"}"), "{answer}");
 }
+
+#[tokio::test]
+async fn a_call_whose_connection_breaks_mid_upload_still_leaves_a_log_line() {
+    let sim = Simulator::start().await.unwrap();
+    let service = LoggedService::start(sim.base_url(), "info", "abandoned-log");
+    let mut stream = tokio::net::TcpStream::connect(service.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    // A chunked upload whose second chunk size is not a number: actix-web drops the call.
+    let head = format!(
+        "POST /api/v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n\
+         X-Request-Id: broken-upload-1\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\n\r\n5\r\n{{\"a\":\r\nzz\r\n1\r\n}}\r\n0\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    drop(stream);
+
+    let log = service.stop_and_read();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .filter(|line: &serde_json::Value| line["request_id"] == "broken-upload-1")
+        .collect();
+    assert!(
+        lines.iter().any(|line| {
+            let message = line["message"].as_str().unwrap_or_default();
+            message == "request finished" || message.starts_with("request abandoned")
+        }),
+        "no line says what became of the call: {log}"
+    );
+}
