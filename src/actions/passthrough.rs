@@ -90,6 +90,7 @@ pub async fn passthrough(
         query: req.query_string(),
         headers: forwarded_headers(req.headers()),
         body: upload.body,
+        upload_ended: upload.ended,
     };
     let stats = metrics::upstream_stats(&req);
     let caller = Caller {
@@ -272,6 +273,8 @@ impl From<UploadFailure> for ApiError {
 struct Upload {
     body: ForwardBody,
     failure: Rc<Cell<Option<UploadFailure>>>,
+    /// For a body that streams upstream: when its last byte was read (`None` until then).
+    ended: Option<Rc<Cell<Option<std::time::Instant>>>>,
 }
 
 impl Upload {
@@ -297,6 +300,7 @@ impl Upload {
             return Ok(Upload {
                 body: ForwardBody::Empty,
                 failure,
+                ended: None,
             });
         }
         if let Some(length) = declared.filter(|length| *length <= BUFFERED_BODY_BYTES) {
@@ -304,16 +308,25 @@ impl Upload {
             return Ok(Upload {
                 body: ForwardBody::Whole(body),
                 failure,
+                ended: None,
             });
         }
         let (sender, receiver) = mpsc::channel(UPLOAD_QUEUE);
-        actix_web::rt::spawn(pump(payload, sender, limits, Rc::clone(&failure)));
+        let ended = Rc::new(Cell::new(None));
+        actix_web::rt::spawn(pump(
+            payload,
+            sender,
+            limits,
+            Rc::clone(&failure),
+            Rc::clone(&ended),
+        ));
         let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
             receiver.recv().await.map(|item| (item, receiver))
         });
         Ok(Upload {
             body: ForwardBody::Streamed(Box::pin(chunks)),
             failure,
+            ended: Some(ended),
         })
     }
 }
@@ -358,7 +371,16 @@ async fn pump(
     sender: mpsc::Sender<Result<Bytes, UploadAborted>>,
     limits: Limits,
     failure: Rc<Cell<Option<UploadFailure>>>,
+    ended: Rc<Cell<Option<std::time::Instant>>>,
 ) {
+    // Whichever way it ends, upstream's clock for its answer starts then.
+    struct EndsClock(Rc<Cell<Option<std::time::Instant>>>);
+    impl Drop for EndsClock {
+        fn drop(&mut self) {
+            self.0.set(Some(std::time::Instant::now()));
+        }
+    }
+    let _clock = EndsClock(ended);
     let limit = limits.passthrough_body_bytes;
     let mut sent = 0usize;
     loop {

@@ -7,6 +7,8 @@ mod body;
 mod upstream;
 
 use std::borrow::Cow;
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,6 +49,9 @@ pub struct Forward<'a> {
     pub headers: HeaderMap,
     /// The caller's body.
     pub body: ForwardBody,
+    /// For a body still streaming up when the call starts: when it ended (`None` until then).
+    /// Upstream's time to answer counts from then, not from the call's start.
+    pub upload_ended: Option<Rc<Cell<Option<std::time::Instant>>>>,
 }
 
 /// OpenRouter's answer: its status and headers, and its body still to be read.
@@ -111,18 +116,38 @@ impl OpenRouterClient {
                 .ok_or(ApiError::Busy)?,
         };
         let started = Instant::now();
-        let response = match tokio::time::timeout(self.timeout, self.pass.request(request)).await {
-            Ok(Ok(response)) => response,
-            Ok(Err(error)) if aborted_by_caller(&error) => {
+        let upload_ended = forward.upload_ended;
+        let mut sending = std::pin::pin!(self.pass.request(request));
+        let mut answer_by = deadline::after_tokio(started, self.timeout);
+        let sent = loop {
+            match tokio::time::timeout_at(answer_by, &mut sending).await {
+                Ok(sent) => break sent,
+                // A slow but steady upload is not upstream's delay: its clock starts at the end.
+                Err(_) => match upload_ended.as_ref().map(|ended| ended.get()) {
+                    Some(None) => answer_by = deadline::after_tokio(Instant::now(), self.timeout),
+                    Some(Some(ended)) => {
+                        let left = deadline::after(ended, self.timeout)
+                            .saturating_duration_since(std::time::Instant::now());
+                        if left.is_zero() {
+                            return Err(ApiError::UpstreamTimeout(self.timeout));
+                        }
+                        answer_by = deadline::after_tokio(Instant::now(), left);
+                    }
+                    None => return Err(ApiError::UpstreamTimeout(self.timeout)),
+                },
+            }
+        };
+        let response = match sent {
+            Ok(response) => response,
+            Err(error) if aborted_by_caller(&error) => {
                 return Err(ApiError::InvalidInput {
                     field: None,
                     message: "The request body could not be read completely.".to_owned(),
                 });
             }
-            Ok(Err(error)) => {
+            Err(error) => {
                 return Err(self.transport_failure(caller, error.is_connect(), &error));
             }
-            Err(_) => return Err(ApiError::UpstreamTimeout(self.timeout)),
         };
         let (head, body) = response.into_parts();
         let status = head.status;

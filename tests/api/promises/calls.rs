@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -337,4 +338,41 @@ async fn a_call_whose_connection_breaks_mid_upload_still_leaves_a_log_line() {
         }),
         "no line says what became of the call: {log}"
     );
+}
+
+#[tokio::test]
+async fn a_slow_but_steady_upload_is_not_counted_as_upstreams_delay() {
+    let app = spawn_app_with(|s| {
+        s.upstream_timeout = Duration::from_millis(600);
+        s.stream_idle_timeout = Duration::from_secs(5);
+    })
+    .await;
+    let body = serde_json::to_vec(&json!({
+        "model": "openai/gpt-4o-mini",
+        "messages": [{"role": "user", "content": "x".repeat(70 * 1024)}],
+    }))
+    .unwrap();
+    // Ten pieces 150 ms apart: the upload takes 1.5 s, well past the 0.6 s upstream timeout,
+    // and is never silent for long.
+    let pieces: Vec<Vec<u8>> = body
+        .chunks(body.len() / 10 + 1)
+        .map(<[u8]>::to_vec)
+        .collect();
+    let stream = futures_util::stream::iter(pieces).then(|piece| async move {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        Ok::<_, std::io::Error>(piece)
+    });
+    let response = app
+        .http
+        .post(app.url("/api/v1/chat/completions"))
+        .bearer_auth(KEY)
+        .header("Content-Type", "application/json")
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .unwrap();
+
+    let (status, answer) = read(response).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(app.sim.request_count(), 1);
 }
