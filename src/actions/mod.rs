@@ -12,10 +12,17 @@ pub mod health;
 pub mod input;
 pub mod list_model_endpoints;
 pub mod list_models;
+mod loose;
 pub mod messages;
 pub mod models;
+mod models_fast;
 pub mod options;
 pub mod passthrough;
+
+#[cfg(test)]
+mod fast_checks;
+#[cfg(test)]
+mod models_fast_tests;
 
 use actix_web::{HttpRequest, web};
 

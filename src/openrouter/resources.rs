@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::caller::Caller;
 use super::client::OpenRouterClient;
 use super::shape::{Shape, require};
-use super::{Retry, interpret, is_route_missing};
+use super::{Retry, Upstream, interpret, is_route_missing};
 use crate::error::ApiError;
 
 impl OpenRouterClient {
@@ -66,17 +66,29 @@ impl OpenRouterClient {
         self.chat_completion_before(caller, &chat, deadline).await
     }
 
-    /// `GET /models`, with the filters given.
-    pub async fn models(
+    /// `GET /models`, with the filters given, read by `fast` or else `checked` (see `read`).
+    pub async fn models<T>(
         &self,
         caller: Caller<'_>,
         query: &[(&str, &str)],
-    ) -> Result<Value, ApiError> {
+        fast: impl FnOnce(&[u8]) -> Option<T>,
+        checked: impl FnOnce(Value) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         let url = self.url(&["models"], query);
         let answer = self
             .send(caller, Method::GET, url, None, Retry::Idempotent)
             .await?;
-        require(interpret(answer)?, Shape::Models)
+        OpenRouterClient::read_models(answer, fast, checked)
+    }
+
+    /// Reads a `GET /models` answer: by `fast`, or else checked as a model list and read by
+    /// `checked` (see `read`).
+    pub fn read_models<T>(
+        answer: Upstream,
+        fast: impl FnOnce(&[u8]) -> Option<T>,
+        checked: impl FnOnce(Value) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        read(answer, Shape::Models, fast, checked)
     }
 
     /// `GET /models/{author}/{slug}/endpoints`, both segments percent-encoded.
@@ -109,4 +121,22 @@ impl OpenRouterClient {
         let answer = self.send(caller, Method::GET, url, None, policy).await?;
         require(interpret(answer)?, Shape::Generation)
     }
+}
+
+/// Reads an answer the way its action wants it. `fast` may read a successful answer straight
+/// from its bytes, and says `None` whenever it cannot be sure to answer exactly what `checked`
+/// would; otherwise, and for every other answer, the answer is interpreted as a JSON value, its
+/// shape checked, and `checked` reads it. So every error is the one the `Value` path gives.
+fn read<T>(
+    answer: Upstream,
+    shape: Shape,
+    fast: impl FnOnce(&[u8]) -> Option<T>,
+    checked: impl FnOnce(Value) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    if answer.status.is_success()
+        && let Some(read) = fast(&answer.body)
+    {
+        return Ok(read);
+    }
+    checked(require(interpret(answer)?, shape)?)
 }

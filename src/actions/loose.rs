@@ -1,0 +1,330 @@
+//! `Loose`: an upstream JSON value read as it is and in its order, borrowing the answer's text
+//! wherever a string has no escapes. The fast readers of the actions keep in it what they do not
+//! know, and walk it where the slow path walks a `serde_json::Value`, without building an
+//! `IndexMap` for every object.
+//!
+//! Two rules keep its answers those of the `Value` path exactly:
+//! - written out, it leaves out every `null`, at any depth, as [`super::flat::prune_nulls`] does;
+//! - read, it refuses an object that holds a name twice (a `Value` keeps the last value where the
+//!   first one stood), so that a fast reader falls back to the `Value` path instead of answering
+//!   otherwise.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::Number;
+
+/// A JSON value read from upstream.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Loose<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, as `serde_json` reads it.
+    Number(Number),
+    /// A string.
+    Text(Cow<'a, str>),
+    /// An array, in order.
+    Array(Vec<Loose<'a>>),
+    /// An object, in order.
+    Object(Members<'a>),
+}
+
+/// An object's members in the order upstream wrote them, each name once.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Members<'a>(pub Vec<(Cow<'a, str>, Loose<'a>)>);
+
+impl<'a> Loose<'a> {
+    /// Whether this is `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Loose::Null)
+    }
+}
+
+impl<'a> Members<'a> {
+    /// Adds a member at the end (the caller knows the name is new).
+    pub fn push(&mut self, name: Cow<'a, str>, value: Loose<'a>) {
+        self.0.push((name, value));
+    }
+}
+
+/// Whether two members have the same name.
+pub fn has_duplicate(members: &Members<'_>) -> bool {
+    let members = &members.0;
+    if members.len() <= 16 {
+        return members
+            .iter()
+            .enumerate()
+            .any(|(at, (name, _))| members.iter().skip(at + 1).any(|(other, _)| other == name));
+    }
+    let mut sorted: Vec<&str> = members.iter().map(|(name, _)| name.as_ref()).collect();
+    sorted.sort_unstable();
+    sorted.windows(2).any(|pair| pair.first() == pair.last())
+}
+
+/// The error of an object that holds a name twice: the fast reader gives way to the `Value`
+/// path, which keeps the last value.
+pub fn duplicate_name<E: de::Error>() -> E {
+    E::custom("a name appears twice in an object")
+}
+
+impl Serialize for Loose<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Loose::Null => serializer.serialize_unit(),
+            Loose::Bool(flag) => serializer.serialize_bool(*flag),
+            Loose::Number(number) => number.serialize(serializer),
+            Loose::Text(text) => serializer.serialize_str(text),
+            Loose::Array(items) => {
+                let mut seq = serializer.serialize_seq(None)?;
+                for item in items.iter().filter(|item| !item.is_null()) {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Loose::Object(members) => members.serialize(serializer),
+        }
+    }
+}
+
+impl Serialize for Members<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (name, value) in &self.0 {
+            if !value.is_null() {
+                map.serialize_entry(name.as_ref(), value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// Writes a string as `serde_json` does. One read without escapes holds no quote, backslash or
+/// control character (JSON forbids them there), which are all `serde_json` escapes: it is copied
+/// as it is.
+#[expect(
+    clippy::ptr_arg,
+    reason = "whether the text is borrowed says whether it had escapes"
+)]
+pub fn write_text(out: &mut Vec<u8>, text: &Cow<'_, str>) -> serde_json::Result<()> {
+    match text {
+        Cow::Borrowed(text) => {
+            out.push(b'"');
+            out.extend_from_slice(text.as_bytes());
+            out.push(b'"');
+            Ok(())
+        }
+        Cow::Owned(text) => serde_json::to_writer(out, text),
+    }
+}
+
+/// Writes a number as `serde_json` does.
+pub fn write_number(out: &mut Vec<u8>, number: &Number) -> serde_json::Result<()> {
+    serde_json::to_writer(out, number)
+}
+
+/// Writes `value` as `serde_json` writes it once its `null`s are pruned (a `null` itself is
+/// written `null`: the caller leaves it out).
+pub fn write_json(out: &mut Vec<u8>, value: &Loose<'_>) -> serde_json::Result<()> {
+    match value {
+        Loose::Null => out.extend_from_slice(b"null"),
+        Loose::Bool(true) => out.extend_from_slice(b"true"),
+        Loose::Bool(false) => out.extend_from_slice(b"false"),
+        Loose::Number(number) => write_number(out, number)?,
+        Loose::Text(text) => write_text(out, text)?,
+        Loose::Array(items) => {
+            out.push(b'[');
+            let mut first = true;
+            for item in items.iter().filter(|item| !item.is_null()) {
+                if !std::mem::take(&mut first) {
+                    out.push(b',');
+                }
+                write_json(out, item)?;
+            }
+            out.push(b']');
+        }
+        Loose::Object(members) => {
+            out.push(b'{');
+            write_members(out, members, false)?;
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+/// Writes the members that are not `null`, `"name":value` each, separated by commas, into an
+/// object being written (`after_another` when a member was written before them).
+pub fn write_members(
+    out: &mut Vec<u8>,
+    members: &Members<'_>,
+    after_another: bool,
+) -> serde_json::Result<()> {
+    let mut first = !after_another;
+    for (name, value) in &members.0 {
+        if value.is_null() {
+            continue;
+        }
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+        write_text(out, name)?;
+        out.push(b':');
+        write_json(out, value)?;
+    }
+    Ok(())
+}
+
+impl<'de> Deserialize<'de> for Loose<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LooseVisitor)
+    }
+}
+
+struct LooseVisitor;
+
+impl<'de> Visitor<'de> for LooseVisitor {
+    type Value = Loose<'de>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E>(self, flag: bool) -> Result<Loose<'de>, E> {
+        Ok(Loose::Bool(flag))
+    }
+
+    fn visit_i64<E>(self, number: i64) -> Result<Loose<'de>, E> {
+        Ok(Loose::Number(number.into()))
+    }
+
+    fn visit_u64<E>(self, number: u64) -> Result<Loose<'de>, E> {
+        Ok(Loose::Number(number.into()))
+    }
+
+    fn visit_f64<E>(self, number: f64) -> Result<Loose<'de>, E> {
+        // As `Value` reads it: a number JSON cannot hold is `null`.
+        Ok(Number::from_f64(number).map_or(Loose::Null, Loose::Number))
+    }
+
+    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Loose<'de>, E> {
+        Ok(Loose::Text(Cow::Borrowed(text)))
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Loose<'de>, E> {
+        Ok(Loose::Text(Cow::Owned(text.to_owned())))
+    }
+
+    fn visit_string<E>(self, text: String) -> Result<Loose<'de>, E> {
+        Ok(Loose::Text(Cow::Owned(text)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Loose<'de>, E> {
+        Ok(Loose::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Loose<'de>, E> {
+        Ok(Loose::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Loose<'de>, D::Error> {
+        Loose::deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Loose<'de>, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Loose::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Loose<'de>, A::Error> {
+        let mut members = Members::default();
+        while let Some(name) = map.next_key::<Name<'de>>()? {
+            members.push(name.text()?, map.next_value()?);
+        }
+        if has_duplicate(&members) {
+            return Err(duplicate_name());
+        }
+        Ok(Loose::Object(members))
+    }
+}
+
+/// A JSON string, borrowed from the answer when it has no escapes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Text<'a>(pub Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Text<'de>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Borrowed(text)))
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(text.to_owned())))
+    }
+
+    fn visit_string<E>(self, text: String) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(text)))
+    }
+}
+
+impl Serialize for Text<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// An object's member name, as its bytes: read without `serde_json`'s checks of a string (so
+/// that a name compared with known ones costs no more than the comparison), which [`Name::text`]
+/// makes before the name is kept. A name with escapes is refused: the fast readers give way.
+#[derive(Clone, Copy, Debug)]
+pub struct Name<'a>(pub &'a [u8]);
+
+impl<'a> Name<'a> {
+    /// The name as text, checked as `serde_json` checks a string: no control character, UTF-8.
+    pub fn text<E: de::Error>(self) -> Result<Cow<'a, str>, E> {
+        if self.0.iter().any(|byte| *byte < 0x20) {
+            return Err(E::custom("a control character in a name"));
+        }
+        std::str::from_utf8(self.0)
+            .map(Cow::Borrowed)
+            .map_err(E::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_bytes(NameVisitor)
+    }
+}
+
+struct NameVisitor;
+
+impl<'de> Visitor<'de> for NameVisitor {
+    type Value = Name<'de>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a name without escapes")
+    }
+
+    fn visit_borrowed_bytes<E>(self, bytes: &'de [u8]) -> Result<Name<'de>, E> {
+        Ok(Name(bytes))
+    }
+}
