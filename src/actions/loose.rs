@@ -14,7 +14,7 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use serde_json::Number;
+use serde_json::{Map, Number, Value};
 
 /// A JSON value read from upstream.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,12 +42,94 @@ impl<'a> Loose<'a> {
     pub fn is_null(&self) -> bool {
         matches!(self, Loose::Null)
     }
+
+    /// The text of a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Loose::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The member `name` of an object (`Value::get` with a name).
+    pub fn get(&self, name: &str) -> Option<&Loose<'a>> {
+        match self {
+            Loose::Object(members) => members.get(name),
+            _ => None,
+        }
+    }
+
+    /// Removes every `null`, in objects and arrays, at any depth (`prune_nulls`).
+    pub fn prune(&mut self) {
+        match self {
+            Loose::Object(members) => members.prune(),
+            Loose::Array(items) => {
+                items.retain(|item| !item.is_null());
+                items.iter_mut().for_each(Loose::prune);
+            }
+            _ => {}
+        }
+    }
+
+    /// The same value as a `serde_json::Value`.
+    pub fn into_value(self) -> Value {
+        match self {
+            Loose::Null => Value::Null,
+            Loose::Bool(flag) => Value::Bool(flag),
+            Loose::Number(number) => Value::Number(number),
+            Loose::Text(text) => Value::String(text.into_owned()),
+            Loose::Array(items) => Value::Array(items.into_iter().map(Loose::into_value).collect()),
+            Loose::Object(members) => Value::Object(members.into_map()),
+        }
+    }
 }
 
 impl<'a> Members<'a> {
+    /// The value of member `name`.
+    pub fn get(&self, name: &str) -> Option<&Loose<'a>> {
+        self.0
+            .iter()
+            .find_map(|(key, value)| (key == name).then_some(value))
+    }
+
+    /// Whether there is a member `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|(key, _)| key == name)
+    }
+
+    /// Takes member `name` out the way `serde_json::Map::remove` does with `preserve_order`: the
+    /// last member moves into its place (`swap_remove`), which is the order the `Value` path
+    /// leaves the other members in.
+    pub fn take(&mut self, name: &str) -> Option<Loose<'a>> {
+        let at = self.0.iter().position(|(key, _)| key == name)?;
+        Some(self.0.swap_remove(at).1)
+    }
+
+    /// Removes every `null` member, and every `null` below (`prune_nulls`).
+    pub fn prune(&mut self) {
+        self.0.retain(|(_, value)| !value.is_null());
+        for (_, value) in &mut self.0 {
+            value.prune();
+        }
+    }
+
+    /// Keeps only the members whose name passes `keep`, in order.
+    pub fn retain_names(&mut self, keep: impl Fn(&str) -> bool) {
+        self.0.retain(|(name, _)| keep(name));
+    }
+
     /// Adds a member at the end (the caller knows the name is new).
     pub fn push(&mut self, name: Cow<'a, str>, value: Loose<'a>) {
         self.0.push((name, value));
+    }
+
+    /// The same members as a `serde_json::Map`, in order.
+    pub fn into_map(self) -> Map<String, Value> {
+        let mut map = Map::with_capacity(self.0.len());
+        for (name, value) in self.0 {
+            map.insert(name.into_owned(), value.into_value());
+        }
+        map
     }
 }
 

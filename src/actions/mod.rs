@@ -2,8 +2,10 @@
 //! with a `405` (and `Allow`) for a wrong method and a `404` in the contract's shape elsewhere.
 
 pub mod chat_completion;
+mod chat_fast;
 pub mod completion;
 pub mod flat;
+mod flat_fast;
 pub mod forms;
 pub mod get_credits;
 pub mod get_generation;
@@ -19,6 +21,8 @@ mod models_fast;
 pub mod options;
 pub mod passthrough;
 
+#[cfg(test)]
+mod chat_fast_tests;
 #[cfg(test)]
 mod fast_checks;
 #[cfg(test)]

@@ -12,14 +12,28 @@ use super::{Retry, Upstream, interpret, is_route_missing};
 use crate::error::ApiError;
 
 impl OpenRouterClient {
-    /// `POST /chat/completions`.
-    pub async fn chat_completion(
+    /// `POST /chat/completions`, read by `fast` or else `checked` (see `read`).
+    pub async fn chat_completion<T>(
         &self,
         caller: Caller<'_>,
         body: &Value,
-    ) -> Result<Value, ApiError> {
-        self.chat_completion_before(caller, body, self.deadline())
-            .await
+        fast: impl FnOnce(&[u8]) -> Option<T>,
+        checked: impl FnOnce(Value) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let answer = self
+            .chat_completion_before(caller, body, self.deadline())
+            .await?;
+        OpenRouterClient::read_chat(answer, fast, checked)
+    }
+
+    /// Reads a `POST /chat/completions` answer: by `fast`, or else checked as a chat answer and
+    /// read by `checked` (see `read`).
+    pub fn read_chat<T>(
+        answer: Upstream,
+        fast: impl FnOnce(&[u8]) -> Option<T>,
+        checked: impl FnOnce(Value) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        read(answer, Shape::Chat, fast, checked)
     }
 
     async fn chat_completion_before(
@@ -27,13 +41,11 @@ impl OpenRouterClient {
         caller: Caller<'_>,
         body: &Value,
         deadline: Instant,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Upstream, ApiError> {
         let url = self.url(&["chat", "completions"], &[]);
         let policy = Retry::OnlyIfRefused;
-        let answer = self
-            .send_before(caller, Method::POST, url, Some(body), policy, deadline)
-            .await?;
-        require(interpret(answer)?, Shape::Chat)
+        self.send_before(caller, Method::POST, url, Some(body), policy, deadline)
+            .await
     }
 
     /// `POST /completions`. When that legacy route is gone (a bare `404` or `405`, so no model
@@ -63,7 +75,8 @@ impl OpenRouterClient {
                 json!([{"role": "user", "content": prompt}]),
             );
         }
-        self.chat_completion_before(caller, &chat, deadline).await
+        let answer = self.chat_completion_before(caller, &chat, deadline).await?;
+        require(interpret(answer)?, Shape::Chat)
     }
 
     /// `GET /models`, with the filters given, read by `fast` or else `checked` (see `read`).
