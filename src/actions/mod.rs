@@ -4,6 +4,7 @@
 pub mod chat_completion;
 mod chat_fast;
 pub mod completion;
+mod completion_fast;
 pub mod flat;
 mod flat_fast;
 pub mod forms;
@@ -23,6 +24,8 @@ pub mod passthrough;
 
 #[cfg(test)]
 mod chat_fast_tests;
+#[cfg(test)]
+mod completion_fast_tests;
 #[cfg(test)]
 mod fast_checks;
 #[cfg(test)]

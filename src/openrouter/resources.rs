@@ -50,8 +50,16 @@ impl OpenRouterClient {
 
     /// `POST /completions`. When that legacy route is gone (a bare `404` or `405`, so no model
     /// ran), the call is made once more through `/chat/completions` with the prompt as a user
-    /// message; the answer's choices then carry `message.content` instead of `text`.
-    pub async fn completion(&self, caller: Caller<'_>, body: &Value) -> Result<Value, ApiError> {
+    /// message; the answer's choices then carry `message.content` instead of `text`. The answer
+    /// is read by `fast`, told whether it came through `/chat/completions`, or else by `checked`
+    /// (see `read`).
+    pub async fn completion<T>(
+        &self,
+        caller: Caller<'_>,
+        body: &Value,
+        fast: impl FnOnce(&[u8], bool) -> Option<T>,
+        checked: impl FnOnce(Value) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         // One deadline for both calls: the fallback gets what is left, not a second timeout.
         let deadline = self.deadline();
         let url = self.url(&["completions"], &[]);
@@ -60,7 +68,7 @@ impl OpenRouterClient {
             .send_before(caller, Method::POST, url, Some(body), policy, deadline)
             .await?;
         if !is_route_missing(&answer) {
-            return require(interpret(answer)?, Shape::Completion);
+            return OpenRouterClient::read_completion(answer, false, fast, checked);
         }
         tracing::info!(
             request_id = %caller.request_id.as_str(),
@@ -76,7 +84,23 @@ impl OpenRouterClient {
             );
         }
         let answer = self.chat_completion_before(caller, &chat, deadline).await?;
-        require(interpret(answer)?, Shape::Chat)
+        OpenRouterClient::read_completion(answer, true, fast, checked)
+    }
+
+    /// Reads a `POST /completions` answer (or, `through_chat`, its `/chat/completions`
+    /// fallback's): by `fast`, or else checked and read by `checked` (see `read`).
+    pub fn read_completion<T>(
+        answer: Upstream,
+        through_chat: bool,
+        fast: impl FnOnce(&[u8], bool) -> Option<T>,
+        checked: impl FnOnce(Value) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let shape = if through_chat {
+            Shape::Chat
+        } else {
+            Shape::Completion
+        };
+        read(answer, shape, |body| fast(body, through_chat), checked)
     }
 
     /// `GET /models`, with the filters given, read by `fast` or else `checked` (see `read`).
