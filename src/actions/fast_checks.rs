@@ -208,3 +208,107 @@ pub fn config(cases: u32) -> ProptestConfig {
         ..ProptestConfig::default()
     }
 }
+
+/// Pieces of JSON text a byte-level mutation puts in: every structural byte, blanks JSON allows
+/// and some it does not, control characters, bytes that are not UTF-8, escapes (a lone
+/// surrogate among them), numbers `serde_json` refuses or writes otherwise.
+const PIECES: &[&[u8]] = &[
+    b"\"",
+    b"\\",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b",",
+    b":",
+    b"0",
+    b"1",
+    b"-",
+    b"+",
+    b".",
+    b"e",
+    b"E",
+    b" ",
+    b"\t",
+    b"\n",
+    b"\r",
+    b"\x0b",
+    b"\x00",
+    b"\x01",
+    b"\x1f",
+    b"\x7f",
+    b"\xff",
+    b"\xc3",
+    b"\xc3\xa9",
+    b"u",
+    b"n",
+    b"t",
+    b"/",
+    b"\\u0061",
+    b"\\u00e9",
+    b"\\ud800",
+    b"\\ud83d\\ude00",
+    b"\\n",
+    b"\\\"",
+    b"\\x",
+    b"1e400",
+    b"-0",
+    b"00",
+    b"1.",
+    b".5",
+    b"01",
+    b"1e",
+    b"-",
+    b"null",
+    b"true",
+    b"nul",
+    b"\"data\"",
+    b"\"id\":\"x\",",
+    b"\"id\"",
+    b"\xef\xbb\xbf",
+];
+
+/// One change of the text at one place.
+fn splice(text: &mut Vec<u8>, at: Index, kind: u8, piece: &[u8], length: usize) {
+    let at = at.index(text.len() + 1);
+    let end = at.saturating_add(length).min(text.len());
+    match kind {
+        0 | 4 => {
+            text.splice(at..at, piece.iter().copied());
+        }
+        1 | 5 => {
+            text.splice(at..end, piece.iter().copied());
+        }
+        2 | 6 => {
+            text.drain(at..end);
+        }
+        _ => text.truncate(at),
+    }
+}
+
+/// `base` written compact or pretty, then changed byte by byte in one to three places: most
+/// such texts are not JSON, or not what they were.
+pub fn spliced(base: Value) -> BoxedStrategy<Vec<u8>> {
+    let edits = prop::collection::vec(
+        (
+            any::<Index>(),
+            0u8..7,
+            prop::sample::select(PIECES.to_vec()),
+            1usize..4,
+        ),
+        1..4,
+    );
+    (edits, any::<bool>())
+        .prop_map(move |(edits, pretty)| {
+            let mut text = if pretty {
+                serde_json::to_vec_pretty(&base).unwrap()
+            } else {
+                serde_json::to_vec(&base).unwrap()
+            };
+            for (at, kind, piece, length) in edits {
+                splice(&mut text, at, kind, piece, length);
+            }
+            text
+        })
+        .boxed()
+}

@@ -184,81 +184,6 @@ impl Serialize for Members<'_> {
     }
 }
 
-/// Writes a string as `serde_json` does. One read without escapes holds no quote, backslash or
-/// control character (JSON forbids them there), which are all `serde_json` escapes: it is copied
-/// as it is.
-#[expect(
-    clippy::ptr_arg,
-    reason = "whether the text is borrowed says whether it had escapes"
-)]
-pub fn write_text(out: &mut Vec<u8>, text: &Cow<'_, str>) -> serde_json::Result<()> {
-    match text {
-        Cow::Borrowed(text) => {
-            out.push(b'"');
-            out.extend_from_slice(text.as_bytes());
-            out.push(b'"');
-            Ok(())
-        }
-        Cow::Owned(text) => serde_json::to_writer(out, text),
-    }
-}
-
-/// Writes a number as `serde_json` does.
-pub fn write_number(out: &mut Vec<u8>, number: &Number) -> serde_json::Result<()> {
-    serde_json::to_writer(out, number)
-}
-
-/// Writes `value` as `serde_json` writes it once its `null`s are pruned (a `null` itself is
-/// written `null`: the caller leaves it out).
-pub fn write_json(out: &mut Vec<u8>, value: &Loose<'_>) -> serde_json::Result<()> {
-    match value {
-        Loose::Null => out.extend_from_slice(b"null"),
-        Loose::Bool(true) => out.extend_from_slice(b"true"),
-        Loose::Bool(false) => out.extend_from_slice(b"false"),
-        Loose::Number(number) => write_number(out, number)?,
-        Loose::Text(text) => write_text(out, text)?,
-        Loose::Array(items) => {
-            out.push(b'[');
-            let mut first = true;
-            for item in items.iter().filter(|item| !item.is_null()) {
-                if !std::mem::take(&mut first) {
-                    out.push(b',');
-                }
-                write_json(out, item)?;
-            }
-            out.push(b']');
-        }
-        Loose::Object(members) => {
-            out.push(b'{');
-            write_members(out, members, false)?;
-            out.push(b'}');
-        }
-    }
-    Ok(())
-}
-
-/// Writes the members that are not `null`, `"name":value` each, separated by commas, into an
-/// object being written (`after_another` when a member was written before them).
-pub fn write_members(
-    out: &mut Vec<u8>,
-    members: &Members<'_>,
-    after_another: bool,
-) -> serde_json::Result<()> {
-    let mut first = !after_another;
-    for (name, value) in &members.0 {
-        if value.is_null() {
-            continue;
-        }
-        if !std::mem::take(&mut first) {
-            out.push(b',');
-        }
-        write_text(out, name)?;
-        out.push(b':');
-        write_json(out, value)?;
-    }
-    Ok(())
-}
-
 impl<'de> Deserialize<'de> for Loose<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(LooseVisitor)
@@ -332,44 +257,6 @@ impl<'de> Visitor<'de> for LooseVisitor {
             return Err(duplicate_name());
         }
         Ok(Loose::Object(members))
-    }
-}
-
-/// A JSON string, borrowed from the answer when it has no escapes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Text<'a>(pub Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Text<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(TextVisitor)
-    }
-}
-
-struct TextVisitor;
-
-impl<'de> Visitor<'de> for TextVisitor {
-    type Value = Text<'de>;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        formatter.write_str("a string")
-    }
-
-    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Text<'de>, E> {
-        Ok(Text(Cow::Borrowed(text)))
-    }
-
-    fn visit_str<E>(self, text: &str) -> Result<Text<'de>, E> {
-        Ok(Text(Cow::Owned(text.to_owned())))
-    }
-
-    fn visit_string<E>(self, text: String) -> Result<Text<'de>, E> {
-        Ok(Text(Cow::Owned(text)))
-    }
-}
-
-impl Serialize for Text<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
     }
 }
 

@@ -13,6 +13,7 @@ pub mod get_generation;
 pub mod get_job;
 pub mod health;
 pub mod input;
+mod json_scan;
 pub mod list_model_endpoints;
 pub mod list_models;
 mod loose;

@@ -5,7 +5,9 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::fast_checks::{answer, capture, config, median, mutated, seen, simulator_models};
+use super::fast_checks::{
+    answer, capture, config, median, mutated, seen, simulator_models, spliced,
+};
 use super::list_models::checked_model_list;
 use super::models_fast::flat_model_list;
 use crate::error::ApiError;
@@ -84,6 +86,9 @@ fn text_the_value_path_rewrites_is_rewritten_the_same() {
     for body in [
         // Escapes that `serde_json` writes otherwise, numbers it writes otherwise.
         r#"{"data":[{"id":"a\/b\u00e9\ud83d\ude00","name":"\u0041","created":1e3,"context_length":-0,"x":[1.50,2E-2,-0.0,100000000000000000000]}]}"#,
+        // Whole numbers about where `serde_json` stops keeping their digits; names with escapes.
+        r#"{"data":[{"id":"m","created":999999999999999999,"context_length":-999999999999999999,"x":[1000000000000000000,-9223372036854775808,-9223372036854775809,18446744073709551615,18446744073709551616,0,-1,10]}],"\u0064ata2":{"\u0069d":1}}"#,
+        r#"{"d\u0061ta":[{"\u0069d":"escaped names are still known","supported_p\u0061rameters":["\t"]}]}"#,
         // `null`s at every depth, blanks everywhere.
         "{ \"data\" : [ { \"id\" : \"m\" , \"name\" : null , \"pricing\" : { \"prompt\" : null , \"z\" : [ null , { \"q\" : null } ] } , \"supported_parameters\" : [ null , \"tools\" , null ] , \"architecture\" : { \"input_modalities\" : null , \"instruct_type\" : null } , \"top_provider\" : { } , \"extra\" : null } ] , \"more\" : null , \"kept\" : { \"n\" : null } } \n",
         // Members in another order; unknown members before and after `data`.
@@ -165,11 +170,29 @@ fn mutated_lists() -> BoxedStrategy<Vec<u8>> {
     prop::strategy::Union::new(lists.into_iter().map(|list| mutated(list, NAMES))).boxed()
 }
 
+/// The same lists, changed byte by byte.
+fn spliced_lists() -> BoxedStrategy<Vec<u8>> {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let simulator: Value = serde_json::from_slice(&runtime.block_on(simulator_models(3))).unwrap();
+    let mut lists = vec![simulator];
+    for body in captured_lists() {
+        lists.push(serde_json::from_slice(&body).unwrap());
+    }
+    prop::strategy::Union::new(lists.into_iter().map(spliced)).boxed()
+}
+
 proptest! {
-    #![proptest_config(config(512))]
+    #![proptest_config(config(1024))]
 
     #[test]
     fn mutated_model_lists_get_the_answer_the_value_path_gives(body in mutated_lists()) {
+        assert_same_answer(200, &body)?;
+    }
+
+    #[test]
+    fn model_lists_changed_byte_by_byte_get_the_answer_the_value_path_gives(
+        body in spliced_lists()
+    ) {
         assert_same_answer(200, &body)?;
     }
 }
