@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::chat_completion::ChatCompletionResponse;
 use super::chat_fast::flat_chat;
-use super::fast_checks::{answer, capture, config, median, mutated, seen};
+use super::fast_checks::{answer, capture, config, mutated, seen, timed};
 use crate::error::ApiError;
 use crate::openrouter::OpenRouterClient;
 
@@ -231,15 +231,40 @@ fn chat_timing() {
         let value: Value = serde_json::from_slice(&capture(path)).unwrap();
         let body = serde_json::to_vec(&value).unwrap();
         let runs = 2000;
-        let before = median(runs, || {
+        let before = timed(runs, || {
             value_path(200, &body).unwrap();
         });
-        let after = median(runs, || {
+        let after = timed(runs, || {
             fast(200, &body).unwrap();
         });
         println!(
-            "Chat Completion, {path} ({} bytes): Value path {before:?}, fast reader {after:?} (median of {runs})",
+            "Chat Completion, {path} ({} bytes): Value path {before}, fast reader {after} (of {runs})",
             body.len()
         );
     }
+}
+
+/// `cargo test --release --lib chat_request_timing -- --ignored --nocapture`: what building the
+/// upstream body of a typical request as a `Value` and writing it costs (printed, not asserted).
+#[test]
+#[ignore = "prints timings; run in release"]
+fn chat_request_timing() {
+    use super::chat_completion::ChatCompletionRequest;
+    use super::input::ActionInput;
+    let request = actix_web::test::TestRequest::post().to_http_request();
+    let body = json!({
+        "model": "openai/gpt-4o-mini", "system": "Answer in one sentence.",
+        "content": "What is Power Automate?", "temperature": 0.3, "max_tokens": 256,
+        "provider": {"order": ["openai", "azure"], "allow_fallbacks": false},
+        "tools": [{"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}],
+        "extra": {"top_k": 40}
+    });
+    let input = ChatCompletionRequest::parse(&request, body.to_string().into()).unwrap();
+    let runs = 2000;
+    let built = timed(runs, || {
+        serde_json::to_vec(&input.to_upstream()).unwrap();
+    });
+    println!(
+        "Chat Completion request: upstream body built as a Value and written: {built} (of {runs})"
+    );
 }

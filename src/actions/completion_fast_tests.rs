@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::completion::CompletionResponse;
 use super::completion_fast::flat_completion;
-use super::fast_checks::{answer, capture, config, median, mutated, seen};
+use super::fast_checks::{answer, capture, config, mutated, seen, timed};
 use crate::error::ApiError;
 use crate::openrouter::OpenRouterClient;
 
@@ -163,14 +163,14 @@ proptest! {
 fn completion_timing() {
     let body = capture(LEGACY);
     let runs = 2000;
-    let before = median(runs, || {
+    let before = timed(runs, || {
         read(200, &body, false, |_, _| None).unwrap();
     });
-    let after = median(runs, || {
+    let after = timed(runs, || {
         read(200, &body, false, flat_completion).unwrap();
     });
     println!(
-        "Completion, {LEGACY} ({} bytes): Value path {before:?}, fast reader {after:?} (median of {runs})",
+        "Completion, {LEGACY} ({} bytes): Value path {before}, fast reader {after} (of {runs})",
         body.len()
     );
 }

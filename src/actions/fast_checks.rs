@@ -64,8 +64,22 @@ pub async fn simulator_models(count: usize) -> bytes::Bytes {
     response.bytes().await.unwrap()
 }
 
-/// The median time of `runs` calls of `work`, after a few to warm up.
-pub fn median(runs: usize, mut work: impl FnMut()) -> Duration {
+/// How long a piece of work took over several runs.
+pub struct Timing {
+    /// The median run.
+    pub median: Duration,
+    /// The fastest run (the least disturbed by whatever else the machine does).
+    pub fastest: Duration,
+}
+
+impl std::fmt::Display for Timing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "median {:?} (fastest {:?})", self.median, self.fastest)
+    }
+}
+
+/// The time of `runs` calls of `work`, after a few to warm up.
+pub fn timed(runs: usize, mut work: impl FnMut()) -> Timing {
     for _ in 0..3 {
         work();
     }
@@ -77,7 +91,10 @@ pub fn median(runs: usize, mut work: impl FnMut()) -> Duration {
         })
         .collect();
     times.sort();
-    times[runs / 2]
+    Timing {
+        median: times[runs / 2],
+        fastest: times[0],
+    }
 }
 
 /// Values a mutation puts in: every JSON type, `null`s inside, strings that need escapes,

@@ -264,18 +264,31 @@ impl<'a> Scanner<'a> {
         &mut self,
         mut member: impl FnMut(&mut Self, &Str<'a>) -> Option<()>,
     ) -> Option<()> {
-        self.enter(b'{')?;
         let first = self.names.len();
+        self.members(|scanner, name| {
+            let names = scanner.names.get(first..)?;
+            if names.len() >= MAX_MEMBERS || names.iter().any(|seen| same(seen, &name)) {
+                return None;
+            }
+            scanner.names.push(name.clone());
+            member(scanner, &name)
+        })?;
+        self.names.truncate(first);
+        Some(())
+    }
+
+    /// Reads an object, each member by `member`, which must itself refuse a name given twice
+    /// (see [`Names`]).
+    pub fn members(
+        &mut self,
+        mut member: impl FnMut(&mut Self, Str<'a>) -> Option<()>,
+    ) -> Option<()> {
+        self.enter(b'{')?;
         if self.eat(b'}').is_none() {
             loop {
                 let name = self.string()?;
-                let names = self.names.get(first..)?;
-                if names.len() >= MAX_MEMBERS || names.iter().any(|seen| same(seen, &name)) {
-                    return None;
-                }
-                self.names.push(name.clone());
                 self.eat(b':')?;
-                member(self, &name)?;
+                member(self, name)?;
                 match self.peek()? {
                     b',' => self.at += 1,
                     b'}' => {
@@ -286,7 +299,6 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
-        self.names.truncate(first);
         self.depth -= 1;
         Some(())
     }
@@ -334,6 +346,41 @@ impl<'a> Scanner<'a> {
             }
         }
         Some(true)
+    }
+}
+
+/// The names of an object read with [`Scanner::members`], to refuse one given twice: those the
+/// reader knows as bits, the others as read.
+#[derive(Default)]
+pub struct Names<'a> {
+    known: u64,
+    other: Vec<Str<'a>>,
+}
+
+impl<'a> Names<'a> {
+    /// Forgets the last object's names, keeping the room they took.
+    pub fn clear(&mut self) {
+        self.known = 0;
+        self.other.clear();
+    }
+
+    /// The known name number `bit` (below 64); `None` the second time.
+    pub fn known(&mut self, bit: u32) -> Option<()> {
+        let flag = 1u64.checked_shl(bit)?;
+        if self.known & flag != 0 {
+            return None;
+        }
+        self.known |= flag;
+        Some(())
+    }
+
+    /// A name the reader does not know; `None` the second time.
+    pub fn other(&mut self, name: &Str<'a>) -> Option<()> {
+        if self.other.len() >= MAX_MEMBERS || self.other.iter().any(|seen| same(seen, name)) {
+            return None;
+        }
+        self.other.push(name.clone());
+        Some(())
     }
 }
 

@@ -9,7 +9,7 @@
 //! without a string `id`, a name given twice, a body that is not one JSON object) gives `None`,
 //! and the action falls back to the `Value` path, which then answers, or fails, as it always did.
 
-use super::json_scan::{Kind, Num, Scanner, Str, copy_member};
+use super::json_scan::{Kind, Names, Num, Scanner, Str, copy_member};
 
 /// The flat model list written from `body`, an upstream `200`'s bytes; `None` when only the
 /// `Value` path can say what to answer.
@@ -185,6 +185,7 @@ impl<'o> Writer<'o> {
 
 #[derive(Default)]
 struct Model<'a> {
+    names: Names<'a>,
     id: Option<Str<'a>>,
     name: Option<Str<'a>>,
     description: Option<Str<'a>>,
@@ -209,24 +210,49 @@ impl<'a> Read<'a> for Model<'a> {
         self.top_provider.0 = false;
         self.supported_parameters.clear();
         self.tail.clear();
-        scanner.object(|scanner, name| {
+        self.names.clear();
+        scanner.members(|scanner, name| {
             match name.bytes() {
                 // `null` is no id: the `Value` path refuses the list.
-                b"id" => self.id = Some(text(scanner)??),
-                b"name" => self.name = text(scanner)?,
-                b"description" => self.description = text(scanner)?,
-                b"created" => self.created = number(scanner)?,
-                b"context_length" => self.context_length = number(scanner)?,
-                b"pricing" => self.pricing.0 = object(scanner, &mut self.pricing.1)?,
+                b"id" => {
+                    self.names.known(0)?;
+                    self.id = Some(text(scanner)??);
+                }
+                b"name" => {
+                    self.names.known(1)?;
+                    self.name = text(scanner)?;
+                }
+                b"description" => {
+                    self.names.known(2)?;
+                    self.description = text(scanner)?;
+                }
+                b"created" => {
+                    self.names.known(3)?;
+                    self.created = number(scanner)?;
+                }
+                b"context_length" => {
+                    self.names.known(4)?;
+                    self.context_length = number(scanner)?;
+                }
+                b"pricing" => {
+                    self.names.known(5)?;
+                    self.pricing.0 = object(scanner, &mut self.pricing.1)?;
+                }
                 b"architecture" => {
+                    self.names.known(6)?;
                     self.architecture.0 = object(scanner, &mut self.architecture.1)?;
                 }
                 b"top_provider" => {
+                    self.names.known(7)?;
                     self.top_provider.0 = object(scanner, &mut self.top_provider.1)?;
                 }
-                b"supported_parameters" => texts(scanner, &mut self.supported_parameters)?,
+                b"supported_parameters" => {
+                    self.names.known(8)?;
+                    texts(scanner, &mut self.supported_parameters)?;
+                }
                 _ => {
-                    copy_member(scanner, &mut self.tail, name, true)?;
+                    self.names.other(&name)?;
+                    copy_member(scanner, &mut self.tail, &name, true)?;
                 }
             }
             Some(())
@@ -251,6 +277,7 @@ impl<'a> Read<'a> for Model<'a> {
 
 #[derive(Default)]
 struct Pricing<'a> {
+    names: Names<'a>,
     prompt: Option<Str<'a>>,
     completion: Option<Str<'a>>,
     request: Option<Str<'a>>,
@@ -265,14 +292,28 @@ impl<'a> Read<'a> for Pricing<'a> {
         self.request = None;
         self.image = None;
         self.tail.clear();
-        scanner.object(|scanner, name| {
+        self.names.clear();
+        scanner.members(|scanner, name| {
             match name.bytes() {
-                b"prompt" => self.prompt = text(scanner)?,
-                b"completion" => self.completion = text(scanner)?,
-                b"request" => self.request = text(scanner)?,
-                b"image" => self.image = text(scanner)?,
+                b"prompt" => {
+                    self.names.known(0)?;
+                    self.prompt = text(scanner)?;
+                }
+                b"completion" => {
+                    self.names.known(1)?;
+                    self.completion = text(scanner)?;
+                }
+                b"request" => {
+                    self.names.known(2)?;
+                    self.request = text(scanner)?;
+                }
+                b"image" => {
+                    self.names.known(3)?;
+                    self.image = text(scanner)?;
+                }
                 _ => {
-                    copy_member(scanner, &mut self.tail, name, true)?;
+                    self.names.other(&name)?;
+                    copy_member(scanner, &mut self.tail, &name, true)?;
                 }
             }
             Some(())
@@ -292,6 +333,7 @@ impl<'a> Read<'a> for Pricing<'a> {
 
 #[derive(Default)]
 struct Architecture<'a> {
+    names: Names<'a>,
     modality: Option<Str<'a>>,
     input_modalities: Vec<Str<'a>>,
     output_modalities: Vec<Str<'a>>,
@@ -308,15 +350,32 @@ impl<'a> Read<'a> for Architecture<'a> {
         self.tokenizer = None;
         self.instruct_type = None;
         self.tail.clear();
-        scanner.object(|scanner, name| {
+        self.names.clear();
+        scanner.members(|scanner, name| {
             match name.bytes() {
-                b"modality" => self.modality = text(scanner)?,
-                b"input_modalities" => texts(scanner, &mut self.input_modalities)?,
-                b"output_modalities" => texts(scanner, &mut self.output_modalities)?,
-                b"tokenizer" => self.tokenizer = text(scanner)?,
-                b"instruct_type" => self.instruct_type = text(scanner)?,
+                b"modality" => {
+                    self.names.known(0)?;
+                    self.modality = text(scanner)?;
+                }
+                b"input_modalities" => {
+                    self.names.known(1)?;
+                    texts(scanner, &mut self.input_modalities)?;
+                }
+                b"output_modalities" => {
+                    self.names.known(2)?;
+                    texts(scanner, &mut self.output_modalities)?;
+                }
+                b"tokenizer" => {
+                    self.names.known(3)?;
+                    self.tokenizer = text(scanner)?;
+                }
+                b"instruct_type" => {
+                    self.names.known(4)?;
+                    self.instruct_type = text(scanner)?;
+                }
                 _ => {
-                    copy_member(scanner, &mut self.tail, name, true)?;
+                    self.names.other(&name)?;
+                    copy_member(scanner, &mut self.tail, &name, true)?;
                 }
             }
             Some(())
@@ -337,6 +396,7 @@ impl<'a> Read<'a> for Architecture<'a> {
 
 #[derive(Default)]
 struct TopProvider<'a> {
+    names: Names<'a>,
     context_length: Option<Num<'a>>,
     max_completion_tokens: Option<Num<'a>>,
     is_moderated: Option<bool>,
@@ -349,13 +409,24 @@ impl<'a> Read<'a> for TopProvider<'a> {
         self.max_completion_tokens = None;
         self.is_moderated = None;
         self.tail.clear();
-        scanner.object(|scanner, name| {
+        self.names.clear();
+        scanner.members(|scanner, name| {
             match name.bytes() {
-                b"context_length" => self.context_length = number(scanner)?,
-                b"max_completion_tokens" => self.max_completion_tokens = number(scanner)?,
-                b"is_moderated" => self.is_moderated = flag(scanner)?,
+                b"context_length" => {
+                    self.names.known(0)?;
+                    self.context_length = number(scanner)?;
+                }
+                b"max_completion_tokens" => {
+                    self.names.known(1)?;
+                    self.max_completion_tokens = number(scanner)?;
+                }
+                b"is_moderated" => {
+                    self.names.known(2)?;
+                    self.is_moderated = flag(scanner)?;
+                }
                 _ => {
-                    copy_member(scanner, &mut self.tail, name, true)?;
+                    self.names.other(&name)?;
+                    copy_member(scanner, &mut self.tail, &name, true)?;
                 }
             }
             Some(())

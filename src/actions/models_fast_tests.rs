@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::fast_checks::{
-    answer, capture, config, median, mutated, seen, simulator_models, spliced,
+    answer, capture, config, mutated, seen, simulator_models, spliced, timed,
 };
 use super::list_models::checked_model_list;
 use super::models_fast::flat_model_list;
@@ -204,14 +204,14 @@ proptest! {
 async fn list_models_timing() {
     let body = simulator_models(350).await;
     let runs = 200;
-    let before = median(runs, || {
+    let before = timed(runs, || {
         value_path(200, &body).unwrap();
     });
-    let after = median(runs, || {
+    let after = timed(runs, || {
         fast(200, &body).unwrap();
     });
     println!(
-        "List Models, {} upstream bytes of 350 models: Value path {:?}, fast reader {:?} (median of {runs})",
+        "List Models, {} upstream bytes of 350 models: Value path {}, fast reader {} (of {runs})",
         body.len(),
         before,
         after
@@ -225,24 +225,24 @@ async fn list_models_timing() {
 async fn list_models_timing_parts() {
     let body = simulator_models(350).await;
     let runs = 200;
-    let scan = median(runs, || {
+    let scan = timed(runs, || {
         serde_json::from_slice::<serde::de::IgnoredAny>(&body).unwrap();
     });
-    let loose = median(runs, || {
+    let loose = timed(runs, || {
         serde_json::from_slice::<super::loose::Loose>(&body).unwrap();
     });
-    let value = median(runs, || {
+    let value = timed(runs, || {
         serde_json::from_slice::<Value>(&body).unwrap();
     });
     let parsed: Value = serde_json::from_slice(&body).unwrap();
-    let write_value = median(runs, || {
+    let write_value = timed(runs, || {
         serde_json::to_vec(&parsed).unwrap();
     });
     let flat = flat_model_list(&body).unwrap();
-    let parse_flat = median(runs, || {
+    let parse_flat = timed(runs, || {
         serde_json::from_slice::<Value>(&flat).unwrap();
     });
     println!(
-        "scan {scan:?} loose {loose:?} value {value:?} write-value {write_value:?} value-of-flat {parse_flat:?}"
+        "scan {scan}; loose {loose}; value {value}; write-value {write_value}; value-of-flat {parse_flat}"
     );
 }
