@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
+use super::chat_fast::flat_chat;
 use super::flat::{
     Usage, content_text, object, take_array, take_integer, take_object, take_text, unknown,
 };
@@ -317,7 +318,7 @@ pub struct ChatCompletionResponse {
 }
 
 /// The names a flat chat answer writes itself.
-const RESPONSE_FIELDS: &[&str] = &[
+pub(super) const RESPONSE_FIELDS: &[&str] = &[
     "id",
     "model",
     "provider",
@@ -335,7 +336,7 @@ const RESPONSE_FIELDS: &[&str] = &[
 ];
 
 /// The names a flat chat choice writes itself.
-const CHOICE_FIELDS: &[&str] = &[
+pub(super) const CHOICE_FIELDS: &[&str] = &[
     "index",
     "role",
     "content",
@@ -483,8 +484,11 @@ pub async fn chat_completion(
     let body = call.input.to_upstream();
     let owner = call.connection.id();
     let work = move |client: Arc<OpenRouterClient>, caller: OwnedCaller| async move {
-        let answer = client.chat_completion(caller.caller(), &body).await?;
-        Ok(ChatCompletionResponse::from_upstream(answer))
+        client
+            .chat_completion(caller.caller(), &body, flat_chat, |answer| {
+                Ok(ChatCompletionResponse::from_upstream(answer))
+            })
+            .await
     };
     state
         .jobs

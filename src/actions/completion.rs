@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
+use super::completion_fast::flat_completion;
 use super::flat::{
     Usage, content_text, object, take_array, take_integer, take_object, take_text, unknown,
 };
@@ -120,6 +121,23 @@ pub struct CompletionChoice {
     pub other: Map<String, Value>,
 }
 
+/// The names a flat completion writes itself.
+pub(super) const RESPONSE_FIELDS: &[&str] = &[
+    "id",
+    "model",
+    "provider",
+    "created",
+    "text",
+    "finish_reason",
+    "native_finish_reason",
+    "usage",
+    "choices",
+];
+
+/// The names a flat completion choice writes itself.
+pub(super) const CHOICE_FIELDS: &[&str] =
+    &["index", "text", "finish_reason", "native_finish_reason"];
+
 impl CompletionChoice {
     fn from_upstream(position: usize, choice: Value) -> CompletionChoice {
         let mut choice = object(choice);
@@ -140,10 +158,7 @@ impl CompletionChoice {
             text,
             finish_reason: take_text(&mut choice, "finish_reason"),
             native_finish_reason: take_text(&mut choice, "native_finish_reason"),
-            other: unknown(
-                choice,
-                &["index", "text", "finish_reason", "native_finish_reason"],
-            ),
+            other: unknown(choice, CHOICE_FIELDS),
         }
     }
 }
@@ -169,20 +184,7 @@ impl CompletionResponse {
             native_finish_reason: first.native_finish_reason,
             usage: take_object(&mut top, "usage").map(Usage::from_upstream),
             choices,
-            other: unknown(
-                top,
-                &[
-                    "id",
-                    "model",
-                    "provider",
-                    "created",
-                    "text",
-                    "finish_reason",
-                    "native_finish_reason",
-                    "usage",
-                    "choices",
-                ],
-            ),
+            other: unknown(top, RESPONSE_FIELDS),
         }
     }
 }
@@ -230,8 +232,11 @@ pub async fn completion(
     let body = call.input.to_upstream();
     let owner = call.connection.id();
     let work = move |client: Arc<OpenRouterClient>, caller: OwnedCaller| async move {
-        let answer = client.completion(caller.caller(), &body).await?;
-        Ok(CompletionResponse::from_upstream(answer))
+        client
+            .completion(caller.caller(), &body, flat_completion, |answer| {
+                Ok(CompletionResponse::from_upstream(answer))
+            })
+            .await
     };
     state
         .jobs

@@ -1,7 +1,8 @@
 //! The `ListModels` action: every model on OpenRouter, optionally filtered; it also feeds the
 //! `model` dropdown of the other actions.
 
-use actix_web::{HttpRequest, web};
+use actix_web::http::header::ContentType;
+use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -10,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::flat::decode;
 use super::input::{ActionInput, Call, Fields};
 use super::models::Model;
+use super::models_fast::flat_model_list;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes;
 use crate::state::AppState;
@@ -87,10 +89,30 @@ pub struct ModelList {
 pub async fn list_models(
     call: Call<ListModelsQuery>,
     state: web::Data<AppState>,
-) -> Result<web::Json<ModelList>, ApiError> {
-    let answer = state
+) -> Result<HttpResponse, ApiError> {
+    let flat = state
         .client
-        .models(call.caller(), &call.input.pairs())
+        .models(
+            call.caller(),
+            &call.input.pairs(),
+            flat_model_list,
+            checked_model_list,
+        )
         .await?;
-    Ok(web::Json(decode(answer)?))
+    // What `web::Json` answers, with the text written once.
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(flat))
+}
+
+/// The flat list the `Value` path writes: the checked answer decoded into [`ModelList`]. Writing
+/// it cannot fail (names are strings, numbers are finite); were it to, that is OpenRouter's
+/// answer not being one the service can give.
+pub fn checked_model_list(answer: Value) -> Result<Vec<u8>, ApiError> {
+    let list: ModelList = decode(answer)?;
+    serde_json::to_vec(&list).map_err(|error| {
+        ApiError::upstream_failed(format!(
+            "OpenRouter's model list cannot be written: {error}."
+        ))
+    })
 }

@@ -2,20 +2,35 @@
 //! with a `405` (and `Allow`) for a wrong method and a `404` in the contract's shape elsewhere.
 
 pub mod chat_completion;
+mod chat_fast;
 pub mod completion;
+mod completion_fast;
 pub mod flat;
+mod flat_fast;
 pub mod forms;
 pub mod get_credits;
 pub mod get_generation;
 pub mod get_job;
 pub mod health;
 pub mod input;
+mod json_scan;
 pub mod list_model_endpoints;
 pub mod list_models;
+mod loose;
 pub mod messages;
 pub mod models;
+mod models_fast;
 pub mod options;
 pub mod passthrough;
+
+#[cfg(test)]
+mod chat_fast_tests;
+#[cfg(test)]
+mod completion_fast_tests;
+#[cfg(test)]
+mod fast_checks;
+#[cfg(test)]
+mod models_fast_tests;
 
 use actix_web::{HttpRequest, web};
 
