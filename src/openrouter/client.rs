@@ -22,6 +22,9 @@ pub const MAX_UPSTREAM_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// The `User-Agent` sent upstream when the caller's own is not passed on.
 pub(super) const USER_AGENT: &str = concat!("openrouter-connector/", env!("CARGO_PKG_VERSION"));
 
+/// The most room made for an answer up front, whatever its `Content-Length` says.
+const PRESIZED_BODY_BYTES: u64 = 4 * 1024 * 1024;
+
 /// Calls OpenRouter on behalf of one caller at a time.
 ///
 /// Its connection pools belong to the thread that built it: each worker builds its own
@@ -179,7 +182,10 @@ impl OpenRouterClient {
         let mut response = request.send().await.map_err(Failure::Transport)?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        let mut body = BytesMut::new();
+        // Sized once from the declared length (a lying one is capped, and the limit below
+        // still holds): a model list of 380 KB would otherwise be copied as it grows.
+        let declared = response.content_length().unwrap_or(0);
+        let mut body = BytesMut::with_capacity(declared.min(PRESIZED_BODY_BYTES) as usize);
         while let Some(chunk) = response.chunk().await.map_err(Failure::Transport)? {
             if body.len() + chunk.len() > MAX_UPSTREAM_BODY_BYTES {
                 return Err(Failure::Refused(ApiError::upstream_failed(format!(
