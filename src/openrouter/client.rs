@@ -185,12 +185,15 @@ impl OpenRouterClient {
         // Sized once from the declared length (a lying one is capped, and the limit below
         // still holds): a model list of 380 KB would otherwise be copied as it grows.
         let declared = response.content_length().unwrap_or(0);
+        if declared > MAX_UPSTREAM_BODY_BYTES as u64 {
+            // Refused before a byte is read: waiting for the body would hold the call for
+            // nothing (or until the deadline, if upstream then stalls).
+            return Err(Failure::Refused(too_large()));
+        }
         let mut body = BytesMut::with_capacity(declared.min(PRESIZED_BODY_BYTES) as usize);
         while let Some(chunk) = response.chunk().await.map_err(Failure::Transport)? {
             if body.len() + chunk.len() > MAX_UPSTREAM_BODY_BYTES {
-                return Err(Failure::Refused(ApiError::upstream_failed(format!(
-                    "OpenRouter sent an answer larger than {MAX_UPSTREAM_BODY_BYTES} bytes."
-                ))));
+                return Err(Failure::Refused(too_large()));
             }
             body.extend_from_slice(&chunk);
         }
@@ -241,6 +244,13 @@ impl OpenRouterClient {
         );
         ApiError::upstream_failed(what)
     }
+}
+
+/// The `502` for an answer over [`MAX_UPSTREAM_BODY_BYTES`], declared or sent.
+fn too_large() -> ApiError {
+    ApiError::upstream_failed(format!(
+        "OpenRouter sent an answer larger than {MAX_UPSTREAM_BODY_BYTES} bytes."
+    ))
 }
 
 /// TLS as reqwest sets it up by default: aws-lc-rs, the platform's certificate verifier.
@@ -332,7 +342,7 @@ fn redact_escaped_key(status: StatusCode, body: Bytes, key: &str) -> Bytes {
     serde_json::to_vec(&value).map_or(body, Bytes::from)
 }
 
-/// Replaces `key` in every string of `value`; whether any was.
+/// Replaces `key` in every string of `value`, member names included; whether any was.
 fn redact_strings(value: &mut Value, key: &str) -> bool {
     match value {
         Value::String(text) if text.contains(key) => {
@@ -342,9 +352,20 @@ fn redact_strings(value: &mut Value, key: &str) -> bool {
         Value::Array(items) => items
             .iter_mut()
             .fold(false, |found, item| redact_strings(item, key) | found),
-        Value::Object(map) => map
-            .values_mut()
-            .fold(false, |found, item| redact_strings(item, key) | found),
+        Value::Object(map) => {
+            let in_values = map
+                .values_mut()
+                .fold(false, |found, item| redact_strings(item, key) | found);
+            if !map.keys().any(|name| name.contains(key)) {
+                return in_values;
+            }
+            // Renamed in place of the old names, so the members keep their order.
+            *map = std::mem::take(map)
+                .into_iter()
+                .map(|(name, item)| (name.replace(key, REDACTED), item))
+                .collect();
+            true
+        }
         _ => false,
     }
 }
@@ -389,6 +410,13 @@ mod tests {
             text.contains("[redacted key]") && !text.contains("0123456789"),
             "{text}"
         );
+        let as_a_name = Bytes::from_static(
+            br#"{"choices":[],"sk\u002dor\u002dv1\u002d0123456789":1,"metadata":{"x sk\u002dor\u002dv1\u002d0123456789":{"sk-or-v1-0123456789":2}}}"#,
+        );
+        let redacted = super::redact_escaped_key(StatusCode::OK, as_a_name, "sk-or-v1-0123456789");
+        let text = String::from_utf8(redacted.to_vec()).unwrap();
+        assert!(!text.contains("0123456789"), "{text}");
+        assert_eq!(text.matches("[redacted key]").count(), 3, "{text}");
         let untouched = bytes::BytesMut::from(&b"{}"[..]);
         assert_eq!(&super::redact_key(untouched, key)[..], b"{}");
     }

@@ -231,6 +231,28 @@ async fn an_enormous_body_is_refused_with_a_502_not_buffered_without_bound() {
 }
 
 #[tokio::test]
+async fn an_enormous_declared_length_is_refused_at_once_not_waited_for() {
+    let app = spawn_app().await;
+    // The head promises a petabyte; one byte follows, then nothing.
+    app.sim.enqueue(
+        "POST",
+        "/chat/completions",
+        Reply::raw(200, "application/json", "{").with_header("Content-Length", "1000000000000000"),
+    );
+
+    let started = Instant::now();
+    let (status, body) = read(app.post(CHAT, &json!({"content": "x"})).await).await;
+
+    assert!(assert_error(status, &body, 502).contains("larger than"));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    still_healthy(&app).await;
+}
+
+#[tokio::test]
 async fn a_generation_record_not_written_yet_is_waited_for() {
     let app = spawn_app().await;
     app.sim.enqueue(
