@@ -23,6 +23,9 @@ pub enum ApiError {
         field: Option<String>,
         /// What is wrong and how to fix it.
         message: String,
+        /// Whether `field` is a name the caller made up (an unknown one) rather than one the
+        /// action knows: it may be anything, a prompt or a key, so it is never logged.
+        name_from_caller: bool,
     },
     /// No OpenRouter key came with the call.
     #[error("no OpenRouter API key")]
@@ -135,6 +138,26 @@ impl ApiError {
         ApiError::InvalidInput {
             field: Some(field.into()),
             message: message.into(),
+            name_from_caller: false,
+        }
+    }
+
+    /// A `400` about a name the caller made up (an unknown field or query parameter): the
+    /// answer names it, the log line does not.
+    pub fn invalid_name(name: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::InvalidInput {
+            field: Some(name.into()),
+            message: message.into(),
+            name_from_caller: true,
+        }
+    }
+
+    /// A `400` about the body or query as a whole, naming no field.
+    pub fn unreadable(message: impl Into<String>) -> ApiError {
+        ApiError::InvalidInput {
+            field: None,
+            message: message.into(),
+            name_from_caller: false,
         }
     }
 
@@ -154,6 +177,10 @@ impl ApiError {
     /// input): its status is.
     pub fn for_log(&self) -> String {
         match self {
+            ApiError::InvalidInput {
+                name_from_caller: true,
+                ..
+            } => "invalid input: a name the action does not know (not shown)".to_owned(),
             ApiError::InvalidInput {
                 field: Some(field), ..
             } => format!("invalid input in field `{}`", loggable_name(field)),

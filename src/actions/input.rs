@@ -111,10 +111,8 @@ async fn read_body(
         .await
         .map_err(|_| ApiError::SlowBody)?
     {
-        let chunk = chunk.map_err(|_| ApiError::InvalidInput {
-            field: None,
-            message: "The request body could not be read completely.".to_owned(),
-        })?;
+        let chunk = chunk
+            .map_err(|_| ApiError::unreadable("The request body could not be read completely."))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge { limit });
         }
@@ -140,37 +138,31 @@ pub struct Fields {
 impl Fields {
     /// Reads a JSON object body.
     pub fn from_body(body: &[u8]) -> Result<Fields, ApiError> {
-        let value: Value =
-            serde_json::from_slice(body).map_err(|error| ApiError::InvalidInput {
-                field: None,
-                message: if body.iter().all(u8::is_ascii_whitespace) {
-                    "The request body is empty; send a JSON object.".to_owned()
-                } else {
-                    format!("The request body is not valid JSON: {error}.")
-                },
-            })?;
+        let value: Value = serde_json::from_slice(body).map_err(|error| {
+            ApiError::unreadable(if body.iter().all(u8::is_ascii_whitespace) {
+                "The request body is empty; send a JSON object.".to_owned()
+            } else {
+                format!("The request body is not valid JSON: {error}.")
+            })
+        })?;
         match value {
             Value::Object(map) => Ok(Fields::new(map, "field")),
-            _ => Err(ApiError::InvalidInput {
-                field: None,
-                message: "The request body must be a JSON object.".to_owned(),
-            }),
+            _ => Err(ApiError::unreadable(
+                "The request body must be a JSON object.",
+            )),
         }
     }
 
     /// Reads a query string; every value is a string.
     pub fn from_query(query: &str) -> Result<Fields, ApiError> {
         let pairs = web::Query::<Vec<(String, String)>>::from_query(query).map_err(|error| {
-            ApiError::InvalidInput {
-                field: None,
-                message: format!("The query string cannot be read: {error}."),
-            }
+            ApiError::unreadable(format!("The query string cannot be read: {error}."))
         })?;
         let mut map = Map::new();
         for (name, value) in pairs.into_inner() {
             if map.contains_key(&name) {
                 // Which of two values was meant cannot be guessed; keeping the last would hide it.
-                return Err(ApiError::invalid(
+                return Err(ApiError::invalid_name(
                     name.clone(),
                     format!("The query parameter `{name}` is given more than once; give it once."),
                 ));
@@ -284,7 +276,7 @@ impl Fields {
             } else {
                 format!("This action takes: {}.", self.asked.join(", "))
             };
-            return Err(ApiError::invalid(
+            return Err(ApiError::invalid_name(
                 name.clone(),
                 format!("Unknown {} `{name}`.{guess} {rest}", self.what),
             ));

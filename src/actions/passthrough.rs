@@ -260,10 +260,9 @@ impl From<UploadFailure> for ApiError {
     fn from(failure: UploadFailure) -> ApiError {
         match failure {
             UploadFailure::TooLarge(limit) => ApiError::PayloadTooLarge { limit },
-            UploadFailure::Broken => ApiError::InvalidInput {
-                field: None,
-                message: "The request body could not be read completely.".to_owned(),
-            },
+            UploadFailure::Broken => {
+                ApiError::unreadable("The request body could not be read completely.")
+            }
             UploadFailure::Slow => ApiError::SlowBody,
         }
     }

@@ -140,10 +140,9 @@ impl OpenRouterClient {
         let response = match sent {
             Ok(response) => response,
             Err(error) if aborted_by_caller(&error) => {
-                return Err(ApiError::InvalidInput {
-                    field: None,
-                    message: "The request body could not be read completely.".to_owned(),
-                });
+                return Err(ApiError::unreadable(
+                    "The request body could not be read completely.",
+                ));
             }
             Err(error) => {
                 return Err(self.transport_failure(caller, error.is_connect(), &error));

@@ -93,7 +93,7 @@ fn given(value: Option<&Value>) -> bool {
 
 /// Checks an error is the contract's `400` and returns the field it names.
 fn invalid_input(error: &ApiError) -> Result<Option<String>, TestCaseError> {
-    let ApiError::InvalidInput { field, message } = error else {
+    let ApiError::InvalidInput { field, message, .. } = error else {
         return Err(TestCaseError::fail(format!(
             "parsing failed with {error:?}, not a 400"
         )));
