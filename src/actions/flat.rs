@@ -51,8 +51,12 @@ pub fn take_text(map: &mut Map<String, Value>, name: &str) -> Option<String> {
 /// Takes a member as a whole number (floats with no fraction are accepted); see [`take_text`]
 /// for members of another type.
 pub fn take_integer(map: &mut Map<String, Value>, name: &str) -> Option<i64> {
-    let number = map.remove(name)?;
-    let number = number.as_number()?;
+    whole(map.remove(name)?.as_number()?)
+}
+
+/// A count as a whole number: an integer, or a float without a fraction (`12.0`); a fraction or
+/// a number beyond `i64` is no count, and is left out rather than rounded or clamped.
+pub fn whole(number: &serde_json::Number) -> Option<i64> {
     number.as_i64().or_else(|| {
         number
             .as_f64()
@@ -127,10 +131,7 @@ impl Usage {
     /// Reads upstream `usage`, lifting the cached and reasoning token counts.
     pub fn from_upstream(mut usage: Map<String, Value>) -> Usage {
         let nested = |usage: &Map<String, Value>, outer: &str, inner: &str| {
-            let number = usage.get(outer)?.get(inner)?;
-            number
-                .as_i64()
-                .or_else(|| number.as_f64().map(|f| f as i64))
+            whole(usage.get(outer)?.get(inner)?.as_number()?)
         };
         Usage {
             cached_tokens: nested(&usage, "prompt_tokens_details", "cached_tokens"),
@@ -154,9 +155,25 @@ pub fn decode<T: serde::de::DeserializeOwned>(
         crate::error::ApiError::upstream_failed(format!(
             "OpenRouter's answer did not have the expected shape at `{}`: {}.",
             error.path(),
-            error.inner()
+            without_values(&error.inner().to_string())
         ))
     })
+}
+
+/// serde's account of a shape error without the value it quotes (`invalid type: string "…",
+/// expected a JSON number` becomes `invalid type: string, expected a JSON number`): the value is
+/// upstream's words, which may quote a prompt, and the message reaches the log.
+fn without_values(reason: &str) -> String {
+    let (what, expected) = match reason.find(", expected") {
+        Some(at) => reason.split_at(at),
+        None => (reason, ""),
+    };
+    // `missing field `id``: the name is one of ours.
+    if what.starts_with("missing field") {
+        return reason.to_owned();
+    }
+    let what = what.find(['"', '`']).map_or(what, |quote| &what[..quote]);
+    format!("{}{expected}", what.trim_end())
 }
 
 /// The `data` member of an upstream answer (OpenRouter wraps single objects and lists in it).
@@ -171,6 +188,41 @@ pub fn unwrap_data(value: Value) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_shape_error_names_the_place_and_the_types_but_not_upstreams_words() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Model {
+            id: String,
+            created: i64,
+            kind: Option<Kind>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        enum Kind {
+            Text,
+        }
+        for (answer, expected) in [
+            (
+                json!({"id": "a", "created": "SECRET prompt"}),
+                "at `created`: invalid type: string, expected i64.",
+            ),
+            (
+                json!({"id": "a", "created": 1.5}),
+                "at `created`: invalid type: floating point, expected i64.",
+            ),
+            (
+                json!({"id": "a", "created": 1, "kind": "SECRET"}),
+                "at `kind`: unknown variant, expected `Text`.",
+            ),
+            (json!({"created": 1}), "at `.`: missing field `id`."),
+        ] {
+            let error = decode::<Model>(answer.clone()).unwrap_err();
+            let logged = error.for_log();
+            assert!(logged.ends_with(expected), "{answer}: {logged}");
+            assert!(!logged.contains("SECRET"), "{logged}");
+        }
+    }
 
     #[test]
     fn nulls_are_pruned_at_every_depth() {

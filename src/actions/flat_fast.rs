@@ -12,9 +12,7 @@ use super::loose::{Loose, Members};
 pub fn flat_usage(mut usage: Members<'_>) -> Usage {
     let nested =
         |usage: &Members<'_>, outer: &str, inner: &str| match usage.get(outer)?.get(inner)? {
-            Loose::Number(number) => number
-                .as_i64()
-                .or_else(|| number.as_f64().map(|f| f as i64)),
+            Loose::Number(number) => super::flat::whole(number),
             _ => None,
         };
     Usage {
@@ -46,12 +44,7 @@ pub fn take_integer(members: &mut Members<'_>, name: &str) -> Option<i64> {
     let Loose::Number(number) = members.take(name)? else {
         return None;
     };
-    number.as_i64().or_else(|| {
-        number
-            .as_f64()
-            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
-            .map(|f| f as i64)
-    })
+    super::flat::whole(&number)
 }
 
 /// `flat::take_object`.
