@@ -192,7 +192,7 @@ mod tests {
     #[test]
     fn a_shape_error_names_the_place_and_the_types_but_not_upstreams_words() {
         #[derive(Debug, serde::Deserialize)]
-        #[allow(dead_code)]
+        #[expect(dead_code, reason = "the test reads only whether it decodes")]
         struct Model {
             id: String,
             created: i64,
