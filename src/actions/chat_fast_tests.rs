@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 
 use super::chat_completion::ChatCompletionResponse;
 use super::chat_fast::flat_chat;
-use super::fast_checks::{answer, capture, config, mutated, seen, timed};
+#[cfg(feature = "timings")]
+use super::fast_checks::timed;
+use super::fast_checks::{answer, capture, config, mutated, seen};
 use crate::error::ApiError;
 use crate::openrouter::OpenRouterClient;
 
@@ -218,10 +220,10 @@ proptest! {
     }
 }
 
-/// `cargo test --release --lib chat_timing -- --ignored --nocapture`: what reading and writing
+/// `cargo test --release --features timings --lib chat_timing -- --nocapture`: what reading and writing
 /// a chat answer costs each way (printed, not asserted).
 #[test]
-#[ignore = "prints timings; run in release"]
+#[cfg(feature = "timings")]
 fn chat_timing() {
     for path in [
         "chat-completions/nonstream_tool-calls_mistral.response.json",
@@ -244,10 +246,10 @@ fn chat_timing() {
     }
 }
 
-/// `cargo test --release --lib chat_request_timing -- --ignored --nocapture`: what building the
+/// `cargo test --release --features timings --lib chat_request_timing -- --nocapture`: what building the
 /// upstream body of a typical request as a `Value` and writing it costs (printed, not asserted).
 #[test]
-#[ignore = "prints timings; run in release"]
+#[cfg(feature = "timings")]
 fn chat_request_timing() {
     use super::chat_completion::ChatCompletionRequest;
     use super::input::ActionInput;

@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 
 use super::completion::CompletionResponse;
 use super::completion_fast::flat_completion;
-use super::fast_checks::{answer, capture, config, mutated, seen, timed};
+#[cfg(feature = "timings")]
+use super::fast_checks::timed;
+use super::fast_checks::{answer, capture, config, mutated, seen};
 use crate::error::ApiError;
 use crate::openrouter::OpenRouterClient;
 
@@ -156,10 +158,10 @@ proptest! {
     }
 }
 
-/// `cargo test --release --lib completion_timing -- --ignored --nocapture` (printed, not
+/// `cargo test --release --features timings --lib completion_timing -- --nocapture` (printed, not
 /// asserted).
 #[test]
-#[ignore = "prints timings; run in release"]
+#[cfg(feature = "timings")]
 fn completion_timing() {
     let body = capture(LEGACY);
     let runs = 2000;

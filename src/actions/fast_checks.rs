@@ -1,6 +1,7 @@
 //! What the tests of the fast readers share: upstream answers made from bytes, the captures, the
 //! simulator's catalogue, upstream answers mutated at random, and a stopwatch.
 
+#[cfg(feature = "timings")]
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
@@ -65,6 +66,7 @@ pub async fn simulator_models(count: usize) -> bytes::Bytes {
 }
 
 /// How long a piece of work took over several runs.
+#[cfg(feature = "timings")]
 pub struct Timing {
     /// The median run.
     pub median: Duration,
@@ -72,12 +74,14 @@ pub struct Timing {
     pub fastest: Duration,
 }
 
+#[cfg(feature = "timings")]
 impl std::fmt::Display for Timing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "median {:?} (fastest {:?})", self.median, self.fastest)
     }
 }
 
+#[cfg(feature = "timings")]
 /// The time of `runs` calls of `work`, after a few to warm up.
 pub fn timed(runs: usize, mut work: impl FnMut()) -> Timing {
     for _ in 0..3 {

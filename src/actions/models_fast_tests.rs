@@ -5,9 +5,9 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::fast_checks::{
-    answer, capture, config, mutated, seen, simulator_models, spliced, timed,
-};
+#[cfg(feature = "timings")]
+use super::fast_checks::timed;
+use super::fast_checks::{answer, capture, config, mutated, seen, simulator_models, spliced};
 use super::list_models::checked_model_list;
 use super::models_fast::flat_model_list;
 use crate::error::ApiError;
@@ -197,10 +197,10 @@ proptest! {
     }
 }
 
-/// `cargo test --release --lib list_models_timing -- --ignored --nocapture`: what reading the
+/// `cargo test --release --features timings --lib list_models_timing -- --nocapture`: what reading the
 /// simulator's 350 models costs each way (printed, not asserted).
 #[tokio::test]
-#[ignore = "prints timings; run in release"]
+#[cfg(feature = "timings")]
 async fn list_models_timing() {
     let body = simulator_models(350).await;
     let runs = 200;
@@ -221,7 +221,7 @@ async fn list_models_timing() {
 /// The same, for what `serde_json` itself takes: skimming the answer, reading it as a `Value`
 /// or a `Loose`, writing a `Value`.
 #[tokio::test]
-#[ignore = "prints timings; run in release"]
+#[cfg(feature = "timings")]
 async fn list_models_timing_parts() {
     let body = simulator_models(350).await;
     let runs = 200;
