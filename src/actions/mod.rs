@@ -5,6 +5,7 @@ pub mod chat_completion;
 mod chat_fast;
 pub mod completion;
 mod completion_fast;
+pub mod files;
 pub mod flat;
 mod flat_fast;
 pub mod forms;
