@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
 use super::chat_fast::flat_chat;
+use super::files::{FileInput, FilePart, PdfEngine, read_files};
 use super::flat::{
     Usage, content_text, object, take_array, take_integer, take_object, take_text, unknown,
 };
@@ -47,6 +48,14 @@ pub struct ChatCompletionRequest {
     /// An image for vision models, sent with `content`: an https URL or a data URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
+    /// Files sent after `content`: PDFs, images, audio (WAV, MP3) or text files (CSV, JSON,
+    /// Markdown, …), each from Power Automate's file content, base64, or an https URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<FileInput>>)]
+    pub files: Option<Vec<FilePart>>,
+    /// How PDFs are read: `native` (by the model), `pdf-text` or `mistral-ocr` (for scans).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pdf_engine: Option<PdfEngine>,
     /// Tuning, routing and reasoning.
     #[serde(flatten)]
     pub options: GenerationOptions,
@@ -84,6 +93,8 @@ impl ActionInput for ChatCompletionRequest {
             system: fields.take("system")?,
             messages: fields.take_objects("messages", &["tool_calls"])?,
             image_url: fields.take("image_url")?,
+            files: take_files(&mut fields)?,
+            pdf_engine: fields.take("pdf_engine")?,
             options: GenerationOptions::take_from(&mut fields)?,
             response_format: fields.take("response_format")?,
             json_schema: take_json_schema(&mut fields)?,
@@ -126,6 +137,13 @@ fn take_json_schema(fields: &mut Fields) -> Result<Option<JsonSchemaFormat>, Api
     Ok(Some(format))
 }
 
+fn take_files(fields: &mut Fields) -> Result<Option<Vec<FilePart>>, ApiError> {
+    let Some(items) = fields.take::<Vec<Value>>("files")? else {
+        return Ok(None);
+    };
+    read_files(items).map(Some)
+}
+
 fn take_tools(fields: &mut Fields) -> Result<Option<Vec<Tool>>, ApiError> {
     let Some(items) = fields.take_objects::<Value>("tools", &[])? else {
         return Ok(None);
@@ -156,6 +174,11 @@ impl ChatCompletionRequest {
             self.image_url.is_none() || self.content.is_some(),
             "image_url",
             "needs `content` to go with the image",
+        )?;
+        check(
+            self.files.is_none() || self.content.is_some(),
+            "files",
+            "needs `content` to go with the files",
         )?;
         for (index, message) in self.messages.iter().flatten().enumerate() {
             if let Some((field, rule)) = message.problem() {
@@ -223,6 +246,15 @@ impl ChatCompletionRequest {
         if let Some(parallel) = self.parallel_tool_calls {
             body.insert("parallel_tool_calls".to_owned(), json!(parallel));
         }
+        if let Some(engine) = self.pdf_engine {
+            let mut plugins = match body.remove("plugins") {
+                Some(Value::Array(plugins)) => plugins,
+                _ => Vec::new(),
+            };
+            plugins.retain(|p| p.get("id").and_then(Value::as_str) != Some("file-parser"));
+            plugins.push(json!({"id": "file-parser", "pdf": {"engine": engine.as_str()}}));
+            body.insert("plugins".to_owned(), Value::Array(plugins));
+        }
         if self.web_search == Some(true) {
             let mut plugins = match body.remove("plugins") {
                 Some(Value::Array(plugins)) => plugins,
@@ -247,12 +279,16 @@ impl ChatCompletionRequest {
         }
         messages.extend(self.messages.iter().flatten().map(Message::to_upstream));
         if let Some(content) = &self.content {
-            let content = match &self.image_url {
-                None => json!(content),
-                Some(url) => json!([
-                    {"type": "text", "text": content},
-                    {"type": "image_url", "image_url": {"url": url}},
-                ]),
+            let files = self.files.iter().flatten();
+            let content = if self.image_url.is_none() && self.files.is_none() {
+                json!(content)
+            } else {
+                let mut parts = vec![json!({"type": "text", "text": content})];
+                if let Some(url) = &self.image_url {
+                    parts.push(json!({"type": "image_url", "image_url": {"url": url}}));
+                }
+                parts.extend(files.map(FilePart::to_upstream));
+                Value::Array(parts)
             };
             messages.push(json!({"role": self.role.unwrap_or_default(), "content": content}));
         }

@@ -10,7 +10,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
@@ -20,6 +22,49 @@ const MEMBERS: [&str; 4] = ["content", "url", "name", "content_type"];
 /// What the supported types are, for the messages that refuse one.
 const SUPPORTED: &str = "a PDF, an image (PNG, JPEG, WebP, GIF), audio (WAV, MP3) or a text file \
     (text/*, JSON, CSV, Markdown)";
+
+/// A file sent with a chat: its content (or an https URL), with an optional name and type.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct FileInput {
+    /// The file's content: drop Power Automate's *File content* here (base64; a data URL
+    /// `data:<type>;base64,…` works too).
+    #[schema(value_type = Option<String>, format = Byte)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<Value>,
+    /// An https URL instead of `content`, for images and PDFs only (OpenRouter fetches it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The file's name, e.g. `invoice.pdf`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The file's MIME type, e.g. `application/pdf`; left out, it comes from the content, the
+    /// name or the first bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+}
+
+/// How OpenRouter reads PDFs (its `file-parser` plugin).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PdfEngine {
+    /// The model reads the PDF itself, where it can.
+    Native,
+    /// Text taken out of the PDF (free).
+    PdfText,
+    /// Mistral's OCR, for scans (costs extra).
+    MistralOcr,
+}
+
+impl PdfEngine {
+    /// OpenRouter's name for the engine.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PdfEngine::Native => "native",
+            PdfEngine::PdfText => "pdf-text",
+            PdfEngine::MistralOcr => "mistral-ocr",
+        }
+    }
+}
 
 /// One file, checked and ready to go upstream.
 #[derive(Debug)]
@@ -113,6 +158,12 @@ impl FilePart {
                 json!({"type": "text", "text": format!("File {name}:\n{text}")})
             }
         }
+    }
+}
+
+impl Serialize for FilePart {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_upstream().serialize(serializer)
     }
 }
 

@@ -32,7 +32,7 @@ const OPERATION_KEYS: &[&str] = &[
 ];
 
 /// Words written in capitals in a title.
-const ACRONYMS: &[&str] = &["id", "url", "json", "zdr", "byok", "api", "usd"];
+const ACRONYMS: &[&str] = &["id", "url", "json", "zdr", "byok", "api", "usd", "pdf"];
 
 /// The Power Platform definition of the connector operations in `openapi` (an OpenAPI 3.1
 /// document as JSON), with the placeholder host.

@@ -399,3 +399,68 @@ async fn an_answer_with_nulls_in_its_choice_still_has_arrays_and_strings() {
     assert_eq!(flat["content"], "");
     assert_eq!(flat["role"], "assistant");
 }
+
+#[tokio::test]
+async fn files_as_power_automate_file_content_reach_upstream_byte_for_byte() {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    let app = spawn_app().await;
+    let pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << >> endobj\n%%EOF\n".to_vec();
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec();
+    let wav = b"RIFF\x24\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x44\xac\0\0".to_vec();
+    let csv = "date,amount\n2026-11-30,12.50 €\n".as_bytes().to_vec();
+    let file = |kind: &str, bytes: &[u8]| json!({"$content-type": kind, "$content": STANDARD.encode(bytes)});
+    let request = json!({
+        "content": "Read these",
+        "files": [
+            {"content": file("application/pdf", &pdf), "name": "invoice.pdf"},
+            file("image/png", &png),
+            {"content": file("application/octet-stream", &wav), "name": "memo.wav"},
+            {"content": file("text/csv", &csv), "name": "rows.csv"},
+        ],
+        "pdf_engine": "pdf-text",
+    });
+
+    let (status, body) = read(app.post(PATH, &request).await).await;
+
+    assert_eq!(status, 200, "{body}");
+    let sent = app.only_upstream_request().json();
+    let parts = &sent["messages"][0]["content"];
+    assert_eq!(parts[0], json!({"type": "text", "text": "Read these"}));
+    let data = |url: &serde_json::Value, prefix: &str| {
+        let url = url.as_str().unwrap();
+        STANDARD.decode(url.strip_prefix(prefix).unwrap()).unwrap()
+    };
+    assert_eq!(parts[1]["type"], "file");
+    assert_eq!(parts[1]["file"]["filename"], "invoice.pdf");
+    assert_eq!(data(&parts[1]["file"]["file_data"], "data:application/pdf;base64,"), pdf);
+    assert_eq!(parts[2]["type"], "image_url");
+    assert_eq!(data(&parts[2]["image_url"]["url"], "data:image/png;base64,"), png);
+    assert_eq!(parts[3]["input_audio"]["format"], "wav");
+    assert_eq!(data(&parts[3]["input_audio"]["data"], ""), wav);
+    assert_eq!(
+        parts[4],
+        json!({"type": "text", "text": "File rows.csv:\ndate,amount\n2026-11-30,12.50 €\n"})
+    );
+    assert_eq!(parts.as_array().unwrap().len(), 5);
+    assert_eq!(
+        sent["plugins"],
+        json!([{"id": "file-parser", "pdf": {"engine": "pdf-text"}}])
+    );
+}
+
+#[tokio::test]
+async fn a_file_that_cannot_be_sent_is_refused_naming_it_before_any_upstream_call() {
+    let app = spawn_app().await;
+    for (files, field) in [
+        (json!([{"content": "JVBERi0xLjc="}, {"content": "not base64"}]), "files[1].content"),
+        (json!([{"url": "http://example.com/a.pdf"}]), "files[0].url"),
+        (json!([{"content": "UEsDBA==", "content_type": "application/zip"}]), "files[0].content_type"),
+        (json!("one file"), "files"),
+    ] {
+        let (status, body) = read(app.post(PATH, &json!({"content": "x", "files": files})).await).await;
+        assert_error(status, &body, 400);
+        assert_eq!(body["error"]["metadata"]["field"], field, "{body}");
+    }
+    assert_eq!(app.sim.request_count(), 0);
+}
