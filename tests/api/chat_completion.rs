@@ -433,9 +433,18 @@ async fn files_as_power_automate_file_content_reach_upstream_byte_for_byte() {
     };
     assert_eq!(parts[1]["type"], "file");
     assert_eq!(parts[1]["file"]["filename"], "invoice.pdf");
-    assert_eq!(data(&parts[1]["file"]["file_data"], "data:application/pdf;base64,"), pdf);
+    assert_eq!(
+        data(
+            &parts[1]["file"]["file_data"],
+            "data:application/pdf;base64,"
+        ),
+        pdf
+    );
     assert_eq!(parts[2]["type"], "image_url");
-    assert_eq!(data(&parts[2]["image_url"]["url"], "data:image/png;base64,"), png);
+    assert_eq!(
+        data(&parts[2]["image_url"]["url"], "data:image/png;base64,"),
+        png
+    );
     assert_eq!(parts[3]["input_audio"]["format"], "wav");
     assert_eq!(data(&parts[3]["input_audio"]["data"], ""), wav);
     assert_eq!(
@@ -453,12 +462,22 @@ async fn files_as_power_automate_file_content_reach_upstream_byte_for_byte() {
 async fn a_file_that_cannot_be_sent_is_refused_naming_it_before_any_upstream_call() {
     let app = spawn_app().await;
     for (files, field) in [
-        (json!([{"content": "JVBERi0xLjc="}, {"content": "not base64"}]), "files[1].content"),
+        (
+            json!([{"content": "JVBERi0xLjc="}, {"content": "not base64"}]),
+            "files[1].content",
+        ),
         (json!([{"url": "http://example.com/a.pdf"}]), "files[0].url"),
-        (json!([{"content": "UEsDBA==", "content_type": "application/zip"}]), "files[0].content_type"),
+        (
+            json!([{"content": "UEsDBA==", "content_type": "application/zip"}]),
+            "files[0].content_type",
+        ),
         (json!("one file"), "files"),
     ] {
-        let (status, body) = read(app.post(PATH, &json!({"content": "x", "files": files})).await).await;
+        let (status, body) = read(
+            app.post(PATH, &json!({"content": "x", "files": files}))
+                .await,
+        )
+        .await;
         assert_error(status, &body, 400);
         assert_eq!(body["error"]["metadata"]["field"], field, "{body}");
     }
