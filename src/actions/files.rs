@@ -111,7 +111,7 @@ impl Encoded {
     /// A data URL of the bytes: the caller's own when it already is one of this type.
     fn data_url(&self, mime: &str) -> String {
         let prefix = format!("data:{mime};base64,");
-        if self.start > 0 && self.text[..self.start].eq_ignore_ascii_case(&prefix) {
+        if self.start > 0 && self.text[..self.start] == prefix {
             self.text.clone()
         } else {
             prefix + self.base64()
@@ -188,7 +188,7 @@ pub fn read_file(field: &str, item: Value) -> Result<FilePart, ApiError> {
         ));
     };
     // Power Automate's file content as the whole item.
-    if item.contains_key("$content") {
+    if item.contains_key("$content") || item.contains_key("$content-type") {
         let content_field = field.to_owned();
         return read_content(&content_field, Value::Object(item), None, None);
     }
@@ -202,7 +202,12 @@ pub fn read_file(field: &str, item: Value) -> Result<FilePart, ApiError> {
             ),
         ));
     }
-    let name = optional_text(&mut item, field, "name")?;
+    // A name is shown to the model (`File <name>:`): a line break in it could fake another file.
+    let name = optional_text(&mut item, field, "name")?.map(|name| {
+        name.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+    });
     let declared = optional_text(&mut item, field, "content_type")?;
     let content = item.remove("content").filter(|value| !is_blank(value));
     let url = optional_text(&mut item, field, "url")?;
@@ -231,15 +236,25 @@ fn read_url(
     declared: Option<String>,
 ) -> Result<FilePart, ApiError> {
     let url_field = format!("{field}.url");
+    // The URL parser would quietly trim or encode blanks and control characters: refused instead,
+    // as a credential in the URL is (OpenRouter would be handed it).
+    let plain = !url.chars().any(|c| c.is_whitespace() || c.is_control());
     let parsed = reqwest::Url::parse(&url)
         .ok()
-        .filter(|u| u.scheme() == "https");
+        .filter(|u| plain && u.scheme() == "https")
+        .filter(|u| u.username().is_empty() && u.password().is_none());
     let Some(parsed) = parsed else {
         return Err(ApiError::invalid(
             url_field.clone(),
-            format!("`{url_field}` must be an https URL."),
+            format!(
+                "`{url_field}` must be an https URL, without blanks, control characters or a \
+                 user name."
+            ),
         ));
     };
+    // Sent as the parser writes it: an international host in punycode, other characters
+    // percent-encoded.
+    let url = String::from(parsed.clone());
     let mime = declared
         .as_deref()
         .and_then(known_mime)
@@ -294,12 +309,18 @@ fn read_content(
         Value::Object(mut object) => {
             let hint = match object.remove("$content-type") {
                 Some(Value::String(kind)) => Some(kind),
-                _ => None,
+                None | Some(Value::Null) => None,
+                Some(_) => {
+                    return Err(bad_content(
+                        &format!("{field}.$content-type"),
+                        "must be a MIME type, such as `application/pdf`",
+                    ));
+                }
             };
             let Some(Value::String(text)) = object.remove("$content") else {
                 return Err(bad_content(
-                    field,
-                    "must be file content with `$content` in base64",
+                    &format!("{field}.$content"),
+                    "is required: the file's bytes in base64",
                 ));
             };
             if let Some(other) = object.keys().next() {
