@@ -137,6 +137,20 @@ fn take_json_schema(fields: &mut Fields) -> Result<Option<JsonSchemaFormat>, Api
     Ok(Some(format))
 }
 
+/// Changes the upstream body's `plugins` (those `extra` gave, or none) with `change`.
+fn edit_plugins(body: &mut Map<String, Value>, change: impl FnOnce(&mut Vec<Value>)) {
+    let mut plugins = match body.remove("plugins") {
+        Some(Value::Array(plugins)) => plugins,
+        _ => Vec::new(),
+    };
+    change(&mut plugins);
+    body.insert("plugins".to_owned(), Value::Array(plugins));
+}
+
+fn plugin_id(plugin: &Value) -> Option<&str> {
+    plugin.get("id").and_then(Value::as_str)
+}
+
 fn take_files(fields: &mut Fields) -> Result<Option<Vec<FilePart>>, ApiError> {
     let Some(items) = fields.take::<Vec<Value>>("files")? else {
         return Ok(None);
@@ -247,26 +261,17 @@ impl ChatCompletionRequest {
             body.insert("parallel_tool_calls".to_owned(), json!(parallel));
         }
         if let Some(engine) = self.pdf_engine {
-            let mut plugins = match body.remove("plugins") {
-                Some(Value::Array(plugins)) => plugins,
-                _ => Vec::new(),
-            };
-            plugins.retain(|p| p.get("id").and_then(Value::as_str) != Some("file-parser"));
-            plugins.push(json!({"id": "file-parser", "pdf": {"engine": engine.as_str()}}));
-            body.insert("plugins".to_owned(), Value::Array(plugins));
+            edit_plugins(&mut body, |plugins| {
+                plugins.retain(|p| plugin_id(p) != Some("file-parser"));
+                plugins.push(json!({"id": "file-parser", "pdf": {"engine": engine.as_str()}}));
+            });
         }
         if self.web_search == Some(true) {
-            let mut plugins = match body.remove("plugins") {
-                Some(Value::Array(plugins)) => plugins,
-                _ => Vec::new(),
-            };
-            if !plugins
-                .iter()
-                .any(|p| p.get("id").and_then(Value::as_str) == Some("web"))
-            {
-                plugins.push(json!({"id": "web"}));
-            }
-            body.insert("plugins".to_owned(), Value::Array(plugins));
+            edit_plugins(&mut body, |plugins| {
+                if !plugins.iter().any(|p| plugin_id(p) == Some("web")) {
+                    plugins.push(json!({"id": "web"}));
+                }
+            });
         }
         body.insert("stream".to_owned(), json!(false));
         Value::Object(body)

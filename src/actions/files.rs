@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
+use super::input::is_blank;
 use crate::error::ApiError;
 
 /// The names a file item takes.
@@ -416,14 +417,6 @@ fn optional_text(
             format!("{field}.{name}"),
             format!("`{field}.{name}` must be a string."),
         )),
-    }
-}
-
-fn is_blank(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::String(text) => text.is_empty(),
-        _ => false,
     }
 }
 

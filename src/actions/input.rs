@@ -325,7 +325,8 @@ fn objects_where_due(field: &str, value: &Value, inner: &[&str]) -> Result<(), A
     Ok(())
 }
 
-fn is_blank(value: &Value) -> bool {
+/// Whether a value counts as absent: `null` or `""` (how Power Automate sends blank inputs).
+pub(super) fn is_blank(value: &Value) -> bool {
     match value {
         Value::Null => true,
         Value::String(text) => text.is_empty(),
