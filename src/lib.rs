@@ -21,6 +21,7 @@ pub mod rate_limit;
 pub mod redis_connection;
 pub mod request_id;
 pub mod routes;
+pub mod schema;
 pub mod settings;
 pub mod startup;
 pub mod state;

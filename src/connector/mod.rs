@@ -11,7 +11,6 @@ pub mod extensions;
 pub mod platform;
 pub mod properties;
 pub mod readme;
-pub mod schema;
 pub mod serve;
 pub mod swagger2;
 

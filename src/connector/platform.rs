@@ -5,9 +5,9 @@
 use serde_json::{Map, Value, json};
 
 use super::extensions::{Extensions, Side, Visibility};
-use super::schema::overlay;
 use super::swagger2;
 use crate::domain::PublicUrl;
+use crate::schema::swagger::overlay;
 
 /// The definition a `$ref` to a definition points at, by its prefix.
 const DEFINITIONS: &str = "#/definitions/";

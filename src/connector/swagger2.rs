@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::schema::{SchemaConverter, collapse, overlay};
+use crate::schema::swagger::{SchemaConverter, collapse, overlay};
 
 /// The HTTP methods a Swagger 2.0 path item may hold.
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch"];

@@ -1,5 +1,5 @@
-//! One JSON Schema as OpenAPI 3.1 writes it, rewritten as a Swagger 2.0 schema object: no
-//! unions, no `null`, no `allOf`, no keyword that only 3.x knows.
+//! One JSON Schema as OpenAPI 3.1 (or a maker) writes it, rewritten as a Swagger 2.0 schema
+//! object: no unions, no `null`, no `allOf`, no keyword that only 3.x knows.
 
 use serde_json::{Map, Value, json};
 

@@ -1,0 +1,4 @@
+//! JSON Schemas as Power Platform reads them: the Swagger 2.0 form of a schema, used both for the
+//! generated connector and for the schema a maker types on a Chat Completion card.
+
+pub mod swagger;
