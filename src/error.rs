@@ -78,6 +78,16 @@ pub enum ApiError {
         /// request, as a moderation refusal quotes the flagged input).
         quotes_upstream: bool,
     },
+    /// The model answered, but not with the JSON the call asked for (`response_format`), or
+    /// with JSON that breaks the strict schema: a `502`, since asking again may well work.
+    #[error("the model's answer is not the JSON asked for")]
+    AnswerNotAsAsked {
+        /// What is wrong with the answer, for the caller (never logged: it may name the
+        /// schema's fields).
+        message: String,
+        /// `raw` (the model's text, cut short) and `path` (where the answer breaks the schema).
+        metadata: Map<String, Value>,
+    },
     /// OpenRouter did not answer in time.
     #[error("OpenRouter did not answer within {}", in_words(*.0))]
     UpstreamTimeout(Duration),
@@ -263,6 +273,7 @@ impl ApiError {
                 limit right now (its Redis is unreachable). Try again in a moment."
                 .to_owned(),
             ApiError::InvalidInput { message, .. }
+            | ApiError::AnswerNotAsAsked { message, .. }
             | ApiError::Upstream { message, .. }
             | ApiError::UpstreamFailed { message, .. } => message.clone(),
             ApiError::MalformedKey(message) => (*message).to_owned(),
@@ -283,6 +294,7 @@ impl ApiError {
             ApiError::Upstream { metadata, .. } | ApiError::UpstreamFailed { metadata, .. } => {
                 metadata.clone()
             }
+            ApiError::AnswerNotAsAsked { metadata, .. } => Some(metadata.clone()),
             ApiError::RateLimited { wait, .. } => Some(Map::from_iter([(
                 "retry_after_seconds".to_owned(),
                 Value::from(rate_limit::whole_seconds(*wait)),
@@ -347,7 +359,9 @@ impl ResponseError for ApiError {
             ApiError::NotFound | ApiError::NotAModelPath => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Upstream { status, .. } => *status,
-            ApiError::UpstreamFailed { .. } => StatusCode::BAD_GATEWAY,
+            ApiError::UpstreamFailed { .. } | ApiError::AnswerNotAsAsked { .. } => {
+                StatusCode::BAD_GATEWAY
+            }
             ApiError::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::RateLimited { .. } | ApiError::TooManyJobs { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
@@ -407,6 +421,7 @@ impl ResponseError for ApiError {
             | ApiError::NotAModelPath
             | ApiError::Upstream { .. }
             | ApiError::UpstreamFailed { .. }
+            | ApiError::AnswerNotAsAsked { .. }
             | ApiError::UpstreamTimeout(_)
             | ApiError::JobNotFound
             | ApiError::SlowBody

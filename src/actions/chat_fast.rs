@@ -11,7 +11,7 @@
 //! It reads only what it is sure of: an answer whose shape the `Value` path would refuse, or
 //! that holds a name twice, gives `None`, and the action falls back to the `Value` path.
 
-use super::chat_completion::{CHOICE_FIELDS, ChatChoice, ChatCompletionResponse, RESPONSE_FIELDS};
+use super::chat_answer::{CHOICE_FIELDS, ChatChoice, ChatCompletionResponse, RESPONSE_FIELDS};
 use super::flat_fast::{
     content_text, flat_usage, take_integer, take_object, take_text, unknown, usable_message,
 };
@@ -45,6 +45,8 @@ pub fn flat_chat(body: &[u8]) -> Option<ChatCompletionResponse> {
         created: take_integer(&mut top, "created"),
         role: first.role.clone(),
         content: first.content.clone(),
+        parsed: None,
+        images: Vec::new(),
         reasoning: first.reasoning.clone(),
         refusal: first.refusal.clone(),
         finish_reason: first.finish_reason.clone(),
@@ -72,6 +74,10 @@ fn flat_choice(position: usize, choice: Loose<'_>) -> Option<ChatChoice> {
     let index = take_integer(&mut choice, "index").unwrap_or(position as i64);
     let role = take_text(&mut message, "role").unwrap_or_else(|| "assistant".to_owned());
     let content = content_text(message.take("content"));
+    // Pictures are rare and large: the `Value` path reads them.
+    if message.contains("images") {
+        return None;
+    }
     let reasoning = take_text(&mut message, "reasoning");
     let refusal = take_text(&mut message, "refusal");
     let finish_reason = take_text(&mut choice, "finish_reason");
@@ -87,6 +93,7 @@ fn flat_choice(position: usize, choice: Loose<'_>) -> Option<ChatChoice> {
         index,
         role,
         content,
+        images: Vec::new(),
         reasoning,
         refusal,
         finish_reason,

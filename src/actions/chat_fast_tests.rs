@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use super::chat_completion::ChatCompletionResponse;
+use super::chat_answer::ChatCompletionResponse;
 use super::chat_fast::flat_chat;
 #[cfg(feature = "timings")]
 use super::fast_checks::timed;
@@ -251,7 +251,7 @@ fn chat_timing() {
 #[test]
 #[cfg(feature = "timings")]
 fn chat_request_timing() {
-    use super::chat_completion::ChatCompletionRequest;
+    use super::chat_answer::ChatCompletionRequest;
     use super::input::ActionInput;
     let request = actix_web::test::TestRequest::post().to_http_request();
     let body = json!({

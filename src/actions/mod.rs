@@ -1,6 +1,7 @@
 //! The connector actions, one file each, plus health; and the routing table that mounts them
 //! with a `405` (and `Allow`) for a wrong method and a `404` in the contract's shape elsewhere.
 
+pub mod chat_answer;
 pub mod chat_completion;
 mod chat_fast;
 pub mod completion;
@@ -13,6 +14,7 @@ pub mod get_credits;
 pub mod get_generation;
 pub mod get_job;
 pub mod health;
+pub mod images;
 pub mod input;
 mod json_scan;
 pub mod list_model_endpoints;
@@ -23,6 +25,7 @@ pub mod models;
 mod models_fast;
 pub mod options;
 pub mod passthrough;
+pub mod structured;
 
 #[cfg(test)]
 mod chat_fast_tests;

@@ -33,3 +33,4 @@ mod promises;
 mod rate_limit;
 mod robustness;
 mod servers;
+mod structured_output;

@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 use super::State;
 use super::canned::{PADDING, error, generation_id, now, random_alnum};
 use super::catalog;
+use super::forms;
 use super::recorded::RecordedRequest;
 use super::reply::Reply;
 
@@ -210,7 +211,8 @@ pub(crate) fn chat_completion(state: &State, request: &RecordedRequest) -> Reply
         .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
         .map(|m| content_text(m.get("content")))
         .unwrap_or_default();
-    let text = format!("Echo: {last_user}");
+    let text =
+        forms::json_answer(&body, &last_user).unwrap_or_else(|| format!("Echo: {last_user}"));
     let tool = tool_to_call(&body, &last_user);
     let created = now();
     let id = generation_id(created);
@@ -270,6 +272,9 @@ pub(crate) fn chat_completion(state: &State, request: &RecordedRequest) -> Reply
             json!([{"id": call_id, "index": 0, "type": "function",
                     "function": {"name": name, "arguments": "{}"}}]),
         );
+    }
+    if let (Some(images), Some(map)) = (forms::images(&body), message.as_object_mut()) {
+        map.insert("images".to_string(), images);
     }
     padded_json(&json!({
         "id": id, "provider": provider, "model": ask.model, "object": "chat.completion",

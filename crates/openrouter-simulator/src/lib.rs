@@ -7,6 +7,7 @@ mod canned;
 mod catalog;
 mod chat;
 mod conn;
+mod forms;
 mod http;
 mod recorded;
 mod reply;
@@ -25,6 +26,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
+pub use forms::PNG_BASE64;
 pub use recorded::RecordedRequest;
 pub use reply::{Gate, Reply};
 
