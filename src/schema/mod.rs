@@ -3,4 +3,7 @@
 //! display names fields get. Nothing here knows about the connector or the actions.
 
 pub mod names;
+pub mod output;
 pub mod swagger;
+
+pub use output::{OutputSchemaError, output_schema};
