@@ -7,16 +7,11 @@ use serde_json::{Map, Value, json};
 use super::extensions::{Extensions, Side, Visibility};
 use super::swagger2;
 use crate::domain::PublicUrl;
+use crate::schema::names::title_case;
 use crate::schema::swagger::overlay;
 
 /// The definition a `$ref` to a definition points at, by its prefix.
 const DEFINITIONS: &str = "#/definitions/";
-
-/// Words that stay lowercase inside a title, unless they come first or last.
-const MINOR_WORDS: &[&str] = &[
-    "a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "per", "the", "to",
-    "vs", "with",
-];
 
 /// The order of an operation's keys in the definition.
 const OPERATION_KEYS: &[&str] = &[
@@ -30,9 +25,6 @@ const OPERATION_KEYS: &[&str] = &[
     "responses",
     "security",
 ];
-
-/// Words written in capitals in a title.
-const ACRONYMS: &[&str] = &["id", "url", "json", "zdr", "byok", "api", "usd", "pdf"];
 
 /// The Power Platform definition of the connector operations in `openapi` (an OpenAPI 3.1
 /// document as JSON), with the placeholder host.
@@ -103,30 +95,6 @@ pub fn definition(openapi: &Value, extensions: &Extensions) -> Value {
         Value::Array(metadata.collect()),
     );
     Value::Object(root)
-}
-
-/// The display name made from a field's name: `max_tokens` is `Max Tokens`, `image_url` is
-/// `Image URL`, `top_a` is `Top A`.
-pub fn title_case(name: &str) -> String {
-    let words: Vec<&str> = name
-        .split(['_', '-', ' '])
-        .filter(|w| !w.is_empty())
-        .collect();
-    let last = words.len().saturating_sub(1);
-    let words = words.iter().enumerate().map(|(index, word)| {
-        let lower = word.to_lowercase();
-        if ACRONYMS.contains(&lower.as_str()) {
-            lower.to_uppercase()
-        } else if MINOR_WORDS.contains(&lower.as_str()) && index != 0 && index != last {
-            lower
-        } else {
-            let mut chars = word.chars();
-            chars.next().map_or_else(String::new, |first| {
-                first.to_uppercase().chain(chars).collect()
-            })
-        }
-    });
-    words.collect::<Vec<_>>().join(" ")
 }
 
 fn shape_operation(
@@ -410,18 +378,4 @@ fn error_reference(swagger: &Value) -> String {
     let found =
         errors.find_map(|(_, response)| response["schema"]["$ref"].as_str().map(str::to_owned));
     found.unwrap_or_else(|| format!("{DEFINITIONS}ErrorBody"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn field_names_become_title_case_display_names() {
-        assert_eq!(title_case("max_tokens"), "Max Tokens");
-        assert_eq!(title_case("image_url"), "Image URL");
-        assert_eq!(title_case("top_a"), "Top A");
-        assert_eq!(title_case("tool_call_id"), "Tool Call ID");
-        assert_eq!(title_case("num_media_in_prompt"), "Num Media in Prompt");
-    }
 }
