@@ -101,6 +101,20 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Reads the key (`401`) and names the connection for the request's log line, without
+    /// charging the limiter: only for the authenticated calls that never reach OpenRouter
+    /// (contract section 3), through the actions' `UnchargedCall`.
+    pub fn uncharged(req: &HttpRequest, state: &AppState) -> Result<Connection, ApiError> {
+        if state.lifecycle.is_draining() {
+            return Err(ApiError::Draining);
+        }
+        let connection = Connection::from_headers(req.headers())?;
+        req.extensions_mut().insert(connection.id);
+        Ok(connection)
+    }
+}
+
 impl FromRequest for Connection {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Connection, ApiError>>>>;

@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::actions::forms::StopForm;
 use crate::actions::{
-    chat_completion, completion, get_credits, get_generation, get_job, health,
+    chat_completion, completion, get_credits, get_generation, get_job, get_output_schema, health,
     list_model_endpoints, list_models, passthrough,
 };
 use crate::error::{ErrorBody, ErrorDetail};
@@ -32,6 +32,7 @@ use crate::routes;
         list_model_endpoints::list_model_endpoints,
         get_credits::get_credits,
         get_generation::get_generation,
+        get_output_schema::get_output_schema,
         get_job::get_job,
         health::live,
         health::ready,

@@ -69,6 +69,13 @@ pub const LIST_MODEL_ENDPOINTS: Route = route(
 pub const GET_CREDITS: Route = route("/connector/v1/credits", Methods::Get, "GetCredits");
 /// Get Generation (contract 4.6).
 pub const GET_GENERATION: Route = route("/connector/v1/generation", Methods::Get, "GetGeneration");
+/// The schema of Chat Completion's `parsed` for a maker's JSON Schema (contract 4.9): an
+/// internal operation the designer calls for dynamic content.
+pub const GET_OUTPUT_SCHEMA: Route = route(
+    "/connector/v1/output-schema",
+    Methods::Post,
+    "GetOutputSchema",
+);
 /// The poll of an async job (contract 4.7).
 pub const GET_JOB: Route = route("/connector/v1/jobs/{id}", Methods::Get, "GetJob");
 /// Liveness.
@@ -104,6 +111,7 @@ pub const ROUTES: &[Route] = &[
     LIST_MODEL_ENDPOINTS,
     GET_CREDITS,
     GET_GENERATION,
+    GET_OUTPUT_SCHEMA,
     GET_JOB,
     LIVE,
     READY,

@@ -323,10 +323,11 @@ impl ChatCompletionRequest {
 
 /// Chat with a model
 ///
-/// Sends a message (with an optional system prompt, earlier turns and an image) to any model on
-/// OpenRouter and returns its answer, flat: the text, tool calls, reasoning, usage and cost.
-/// Fallback models, provider routing, JSON output, tools, reasoning and web search are all
-/// available; other OpenRouter parameters go in `extra`.
+/// Sends a message (with an optional system prompt, earlier turns, an image and files) to any
+/// model on OpenRouter and returns its answer, flat: the text, tool calls, reasoning, usage and
+/// cost; with a JSON schema, the answer's fields as `parsed`; pictures a model drew as `images`.
+/// Fallback models, provider routing, tools, reasoning and web search are all available; other
+/// OpenRouter parameters go in `extra`.
 #[utoipa::path(
     post,
     path = routes::CHAT_COMPLETION.path,
@@ -353,7 +354,7 @@ impl ChatCompletionRequest {
         (status = 404, description = "No provider serves this model with these settings.", body = ErrorBody),
         (status = 413, description = "The request body is too large.", body = ErrorBody),
         (status = 429, description = "Too many calls; wait `Retry-After` seconds.", body = ErrorBody),
-        (status = 502, description = "OpenRouter or the provider failed.", body = ErrorBody),
+        (status = 502, description = "OpenRouter or the provider failed, or the answer is not the JSON asked for (the model's text is in `metadata.raw`).", body = ErrorBody),
         (status = 503, description = "The service is busy, restarting, or cannot reach its Redis; retry after `Retry-After`.", body = ErrorBody),
         (status = 504, description = "OpenRouter did not answer in time.", body = ErrorBody),
     ),

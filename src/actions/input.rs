@@ -91,6 +91,33 @@ impl<T: ActionInput + 'static> FromRequest for Call<T> {
     }
 }
 
+/// An authenticated call that never reaches OpenRouter and so is not charged against the
+/// connection's limit (contract section 3): the key is read and checked, the input parsed.
+#[derive(Debug)]
+pub struct UnchargedCall<T> {
+    /// Who is calling.
+    pub connection: Connection,
+    /// The parsed input.
+    pub input: T,
+}
+
+impl<T: ActionInput + 'static> FromRequest for UnchargedCall<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<UnchargedCall<T>, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let state = AppState::of(&req)?;
+            let body = read_body(&req, payload, state.limits.body_bytes).await?;
+            let connection = Connection::uncharged(&req, &state)?;
+            let input = T::parse(&req, body)?;
+            Ok(UnchargedCall { connection, input })
+        })
+    }
+}
+
 async fn read_body(
     req: &HttpRequest,
     mut payload: Payload,

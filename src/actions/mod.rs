@@ -13,6 +13,7 @@ pub mod forms;
 pub mod get_credits;
 pub mod get_generation;
 pub mod get_job;
+pub mod get_output_schema;
 pub mod health;
 pub mod images;
 pub mod input;
@@ -58,6 +59,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(mount(
             routes::GET_GENERATION,
             get_generation::get_generation,
+        ))
+        .service(mount(
+            routes::GET_OUTPUT_SCHEMA,
+            get_output_schema::get_output_schema,
         ))
         .service(mount(routes::GET_JOB, get_job::get_job))
         .service(mount(routes::LIVE, health::live))

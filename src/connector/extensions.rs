@@ -57,6 +57,33 @@ pub const MODELS: Dropdown = Dropdown {
     title: "name",
 };
 
+/// A field whose schema another operation makes from a field of the same action's body:
+/// dynamic content (`x-ms-dynamic-schema` and `x-ms-dynamic-properties`, both written, since
+/// designers read one or the other).
+#[derive(Clone, Copy, Debug)]
+pub struct DynamicSchema {
+    /// The operation that answers the schema.
+    pub operation_id: &'static str,
+    /// The property of that operation's body that takes the value.
+    pub target: &'static str,
+    /// The calling action's body property sent, as `x-ms-dynamic-schema` names it (a top-level
+    /// property only).
+    pub parameter: &'static str,
+    /// The value sent, as `x-ms-dynamic-properties` references it (a path from `body`).
+    pub reference: &'static str,
+    /// Where the schema is in the answer.
+    pub value_path: &'static str,
+}
+
+/// `parsed` of Chat Completion: the schema of the maker's `json_schema`, by `GetOutputSchema`.
+pub const OUTPUT_SCHEMA: DynamicSchema = DynamicSchema {
+    operation_id: routes::GET_OUTPUT_SCHEMA.operation_id,
+    target: "json_schema",
+    parameter: "json_schema",
+    reference: "body/json_schema/schema",
+    value_path: "schema",
+};
+
 /// The extensions of one field of some operations.
 #[derive(Clone, Copy, Debug)]
 pub struct Field {
@@ -73,6 +100,8 @@ pub struct Field {
     pub visibility: Option<Visibility>,
     /// A dropdown of values from another operation.
     pub dropdown: Option<Dropdown>,
+    /// A schema from another operation (dynamic content).
+    pub dynamic: Option<DynamicSchema>,
 }
 
 /// An input field with a display name.
@@ -88,6 +117,7 @@ const fn input(
         summary: Some(summary),
         visibility: None,
         dropdown: None,
+        dynamic: None,
     }
 }
 
@@ -121,6 +151,13 @@ impl Field {
     const fn dropdown(self, dropdown: Dropdown) -> Field {
         Field {
             dropdown: Some(dropdown),
+            ..self
+        }
+    }
+
+    const fn dynamic(self, dynamic: DynamicSchema) -> Field {
+        Field {
+            dynamic: Some(dynamic),
             ..self
         }
     }
@@ -213,7 +250,10 @@ pub const EXTENSIONS: Extensions = Extensions {
         ("Privacy policy", "https://openrouter.ai/privacy"),
         ("Categories", "AI"),
     ],
-    operations: &[Operation { id: routes::CHAT_COMPLETION.operation_id, visibility: Some(Visibility::Important) }],
+    operations: &[
+        Operation { id: routes::CHAT_COMPLETION.operation_id, visibility: Some(Visibility::Important) },
+        Operation { id: routes::GET_OUTPUT_SCHEMA.operation_id, visibility: Some(Visibility::Internal) },
+    ],
     fields: &[
         // What every maker fills in.
         input(GENERATE, "model", "Model").important().dropdown(MODELS),
@@ -265,6 +305,7 @@ pub const EXTENSIONS: Extensions = Extensions {
         output(GENERATE, "native_finish_reason", "Native Finish Reason").advanced(),
         output(CHAT, "system_fingerprint", "System Fingerprint").advanced(),
         output(CHAT, "refusal", "Refusal").advanced(),
+        output(CHAT, "parsed", "Parsed Answer").important().dynamic(OUTPUT_SCHEMA),
         output(GENERATE, "choices", "Choices").advanced(),
         output(GENERATE, "choices.native_finish_reason", "Native Finish Reason"),
         output(CHAT, "tool_calls.id", "Tool Call ID"),
@@ -389,6 +430,12 @@ impl Extensions {
     pub fn dropdown(&self, operation: &str, side: Side, path: &str) -> Option<Dropdown> {
         self.fields_for(operation, side, path)
             .find_map(|f| f.dropdown)
+    }
+
+    /// The dynamic schema the table gives `path`, if any.
+    pub fn dynamic(&self, operation: &str, side: Side, path: &str) -> Option<DynamicSchema> {
+        self.fields_for(operation, side, path)
+            .find_map(|f| f.dynamic)
     }
 
     /// The visibility of an operation, if the table sets one.

@@ -285,6 +285,26 @@ fn annotate(
         if let Some(dropdown) = extensions.dropdown(operation, side, &path) {
             property.insert("x-ms-dynamic-values".to_owned(), dropdown_json(dropdown));
         }
+        if let Some(dynamic) = extensions.dynamic(operation, side, &path) {
+            property.insert(
+                "x-ms-dynamic-schema".to_owned(),
+                json!({
+                    "operationId": dynamic.operation_id,
+                    "parameters": {dynamic.target: {"parameter": dynamic.parameter}},
+                    "value-path": dynamic.value_path,
+                }),
+            );
+            property.insert(
+                "x-ms-dynamic-properties".to_owned(),
+                json!({
+                    "operationId": dynamic.operation_id,
+                    "parameters": {
+                        format!("body/{}", dynamic.target): {"parameterReference": dynamic.reference}
+                    },
+                    "itemValuePath": dynamic.value_path,
+                }),
+            );
+        }
     }
 }
 

@@ -28,6 +28,7 @@ mod list_models;
 mod logged;
 mod newcomer;
 mod operations;
+mod output_schema;
 mod passthrough;
 mod promises;
 mod rate_limit;
