@@ -74,9 +74,13 @@ fn flat_choice(position: usize, choice: Loose<'_>) -> Option<ChatChoice> {
     let index = take_integer(&mut choice, "index").unwrap_or(position as i64);
     let role = take_text(&mut message, "role").unwrap_or_else(|| "assistant".to_owned());
     let content = content_text(message.take("content"));
-    // Pictures are rare and large: the `Value` path reads them.
-    if message.contains("images") {
-        return None;
+    // Pictures are rare and large: the `Value` path reads them (an empty list, which real
+    // answers carry, is no picture).
+    // Taken where the `Value` path takes it, which decides the unknown members' order.
+    match message.take("images") {
+        None => {}
+        Some(Loose::Array(images)) if images.is_empty() => {}
+        Some(_) => return None,
     }
     let reasoning = take_text(&mut message, "reasoning");
     let refusal = take_text(&mut message, "refusal");
