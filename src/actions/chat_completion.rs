@@ -99,7 +99,7 @@ impl ActionInput for ChatCompletionRequest {
             files: take_files(&mut fields)?,
             pdf_engine: fields.take("pdf_engine")?,
             options: GenerationOptions::take_from(&mut fields)?,
-            response_format: fields.take("response_format")?,
+            response_format: fields.take::<Value>("response_format")?,
             json_schema: take_json_schema(&mut fields)?,
             tools: take_tools(&mut fields)?,
             tool_choice: fields.take("tool_choice")?,
@@ -108,6 +108,10 @@ impl ActionInput for ChatCompletionRequest {
             answer_form: AnswerForm::Text,
         };
         fields.finish()?;
+        // A schema filled in on the card means a schema-shaped answer, format chosen or not.
+        if request.response_format.is_none() && request.json_schema.is_some() {
+            request.response_format = Some(json!("json_schema"));
+        }
         request.check()?;
         let schema_field = match request.response_format {
             Some(Value::Object(_)) => "response_format.json_schema.schema",
@@ -210,13 +214,25 @@ impl ChatCompletionRequest {
             }
         }
         match &self.response_format {
-            None | Some(Value::Object(_)) => {}
+            None => {}
+            Some(Value::Object(_)) => check(
+                self.json_schema.is_none(),
+                "json_schema",
+                "is not used with OpenRouter's object form of `response_format`: put the \
+                 schema inside it, or set `response_format` to `json_schema`",
+            )?,
             Some(Value::String(kind)) => {
                 let kind: ResponseFormat = typed("response_format", json!(kind))?;
                 check(
                     kind != ResponseFormat::JsonSchema || self.json_schema.is_some(),
                     "json_schema",
                     "is required when `response_format` is `json_schema`",
+                )?;
+                check(
+                    kind == ResponseFormat::JsonSchema || self.json_schema.is_none(),
+                    "json_schema",
+                    "is used only when `response_format` is `json_schema`: set it so, or \
+                     leave the schema out",
                 )?;
             }
             Some(_) => check(

@@ -442,7 +442,7 @@ const CHUNK: usize = 4096;
 
 /// Whether `encoded` is standard base64 with padding, decoded a chunk at a time into a small
 /// buffer; the first bytes decoded (up to 16), for the type.
-fn check_base64(encoded: &str) -> Option<Vec<u8>> {
+pub(super) fn check_base64(encoded: &str) -> Option<Vec<u8>> {
     let bytes = encoded.as_bytes();
     if bytes.is_empty() || !bytes.len().is_multiple_of(4) {
         return None;

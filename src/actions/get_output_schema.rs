@@ -38,10 +38,52 @@ impl ActionInput for OutputSchemaRequest {
     }
 }
 
+/// Keywords that make an object a schema rather than Chat Completion's `{name, schema, strict}`.
+const SCHEMA_KEYWORDS: &[&str] = &[
+    "type",
+    "properties",
+    "items",
+    "$ref",
+    "anyOf",
+    "oneOf",
+    "allOf",
+    "enum",
+    "const",
+];
+
 impl OutputSchemaRequest {
     /// The maker's schema as a JSON value; `None` when nothing was typed yet.
     fn schema(self) -> Result<Option<Value>, ApiError> {
-        match self.json_schema {
+        let schema = match OutputSchemaRequest::read(self.json_schema)? {
+            // Chat Completion's whole `json_schema` group (the legacy extension sends it), as
+            // partly filled as the card is: its `schema`, as an object or as text.
+            Some(Value::Object(mut group))
+                if group.contains_key("schema")
+                    && !SCHEMA_KEYWORDS.iter().any(|key| group.contains_key(*key)) =>
+            {
+                OutputSchemaRequest::read(group.remove("schema"))?
+            }
+            other => other,
+        };
+        if let Some(schema) = &schema {
+            // A schema JSON Schema itself calls invalid (`"type": "strin"`) would make an invalid
+            // Swagger schema: say so rather than show it.
+            if let Err(error) = jsonschema::meta::validate(schema) {
+                return Err(ApiError::invalid(
+                    "json_schema",
+                    format!(
+                        "The field `json_schema` is not a valid JSON Schema: at `{}`, {}.",
+                        error.instance_path(),
+                        error.masked()
+                    ),
+                ));
+            }
+        }
+        Ok(schema)
+    }
+
+    fn read(value: Option<Value>) -> Result<Option<Value>, ApiError> {
+        match value {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
             Some(Value::String(text)) => serde_json::from_str(&text).map(Some).map_err(|error| {

@@ -5,6 +5,8 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::files::check_base64;
+
 /// One picture the model drew.
 #[derive(Debug, Default, Clone, Serialize, ToSchema)]
 pub struct OutputImage {
@@ -22,77 +24,94 @@ pub struct OutputImage {
 }
 
 impl OutputImage {
-    /// The pictures of an upstream message's `images` (`[{"image_url": {"url": …}}]`), numbered
-    /// from 1; an item without a usable URL is left out.
+    /// The pictures of an upstream message's `images` (`[{"image_url": {"url": …}}]`, or bare
+    /// URLs), numbered from 1. Only what a flow can use is kept: a base64 `data:` URL of an
+    /// image type, or an https URL; anything else (another scheme, base64 that does not
+    /// decode, a type with blanks or control characters) is left out.
     pub fn from_upstream(images: Vec<Value>) -> Vec<OutputImage> {
-        images
-            .into_iter()
-            .filter_map(|image| match image {
-                Value::Object(mut image) => match image.remove("image_url") {
-                    Some(Value::Object(mut inner)) => match inner.remove("url") {
-                        Some(Value::String(url)) => Some(url),
-                        _ => None,
-                    },
-                    // A bare string, as some providers write it.
-                    Some(Value::String(url)) => Some(url),
+        let urls = images.into_iter().filter_map(|image| match image {
+            Value::String(url) => Some(url),
+            Value::Object(mut image) => match image.remove("image_url")? {
+                Value::Object(mut inner) => match inner.remove("url")? {
+                    Value::String(url) => Some(url),
                     _ => None,
                 },
+                Value::String(url) => Some(url),
                 _ => None,
-            })
-            .enumerate()
-            .map(|(index, url)| OutputImage::from_url(index + 1, url))
-            .collect()
+            },
+            _ => None,
+        });
+        let mut kept = Vec::new();
+        for url in urls {
+            if let Some(image) = OutputImage::from_url(kept.len() + 1, url) {
+                kept.push(image);
+            }
+        }
+        kept
     }
 
     /// The picture at `url`: a `data:` URL becomes its type and bytes (the URL's text moved,
-    /// not copied), any other URL is passed on as it is.
-    fn from_url(number: usize, url: String) -> OutputImage {
-        match data_url_header(&url) {
-            Some((content_type, header)) => {
-                let content_type = content_type.to_owned();
-                let mut content = url;
-                content.drain(..header);
-                let name = format!("image-{number}.{}", extension(&content_type));
-                OutputImage {
-                    content_type,
-                    content: Some(content),
-                    url: None,
-                    name,
-                }
-            }
-            None => {
-                let content_type = type_from_path(&url).unwrap_or("image/png").to_owned();
-                let name = format!("image-{number}.{}", extension(&content_type));
-                OutputImage {
-                    content_type,
-                    content: None,
-                    url: Some(url),
-                    name,
-                }
-            }
+    /// not copied), an https URL is passed on as it is.
+    fn from_url(number: usize, url: String) -> Option<OutputImage> {
+        if let Some((content_type, header)) = data_url_header(&url) {
+            let content_type = content_type.to_ascii_lowercase();
+            check_base64(&url[header..])?;
+            let mut content = url;
+            content.drain(..header);
+            let name = format!("image-{number}.{}", extension(&content_type));
+            return Some(OutputImage {
+                content_type,
+                content: Some(content),
+                url: None,
+                name,
+            });
         }
+        let is_https = url
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+        if !is_https || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return None;
+        }
+        let content_type = type_from_path(&url).unwrap_or("application/octet-stream");
+        let name = format!("image-{number}.{}", extension(content_type));
+        Some(OutputImage {
+            content_type: content_type.to_owned(),
+            content: None,
+            url: Some(url),
+            name,
+        })
     }
 }
 
-/// The type and the length of the header of a base64 `data:` URL (`data:image/png;base64,`).
+/// The image type and the length of the header of a base64 `data:` URL
+/// (`data:image/png;base64,`), the scheme and `base64` in any case; `None` for any other URL,
+/// a type that is not `image/…`, or one with characters a MIME type has not.
 fn data_url_header(url: &str) -> Option<(&str, usize)> {
-    let rest = url.strip_prefix("data:")?;
+    let scheme = url.get(..5)?;
+    if !scheme.eq_ignore_ascii_case("data:") {
+        return None;
+    }
+    let rest = &url[5..];
     let comma = rest.find(',')?;
-    let (meta, _) = rest.split_at(comma);
-    let content_type = meta.strip_suffix(";base64")?;
-    let content_type = content_type.split(';').next().unwrap_or_default().trim();
-    let content_type = if content_type.is_empty() {
-        "image/png"
-    } else {
-        content_type
+    let mut parameters = rest[..comma].split(';');
+    let content_type = parameters.next()?.trim();
+    let base64 = parameters.any(|p| p.trim().eq_ignore_ascii_case("base64"));
+    let (kind, subtype) = content_type.split_once('/')?;
+    let token = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
     };
-    Some((content_type, "data:".len() + comma + 1))
+    let is_image = kind.eq_ignore_ascii_case("image") && token(subtype);
+    (base64 && is_image).then_some((content_type, 5 + comma + 1))
 }
 
 /// A picture's type from the extension of its URL's path.
 fn type_from_path(url: &str) -> Option<&'static str> {
     let path = url.split(['?', '#']).next().unwrap_or_default();
-    let extension = path.rsplit_once('.')?.1.to_ascii_lowercase();
+    let file = path.rsplit('/').next().unwrap_or_default();
+    let extension = file.rsplit_once('.')?.1.to_ascii_lowercase();
     match extension.as_str() {
         "png" => Some("image/png"),
         "jpg" | "jpeg" => Some("image/jpeg"),
@@ -104,7 +123,7 @@ fn type_from_path(url: &str) -> Option<&'static str> {
 
 /// The file extension for a picture's type (`bin` for a type this service does not know).
 fn extension(content_type: &str) -> &'static str {
-    match content_type.to_ascii_lowercase().as_str() {
+    match content_type {
         "image/png" => "png",
         "image/jpeg" | "image/jpg" => "jpg",
         "image/webp" => "webp",
@@ -149,23 +168,28 @@ mod tests {
     }
 
     #[test]
-    fn items_without_a_url_are_left_out_and_the_rest_numbered_in_order() {
+    fn only_base64_images_and_https_links_are_kept_and_numbered_in_order() {
         let images = OutputImage::from_upstream(vec![
-            json!("not an object"),
+            json!("not a url"),
             json!({"image_url": {"url": 7}}),
-            json!({"image_url": "data:;base64,AAAA"}),
+            json!(null),
+            json!({"image_url": "DATA:IMAGE/PNG;BASE64,AAAA"}),
+            json!("data:image/png;base64,!!!notbase64***"),
+            json!("data:text/html;base64,AAAA"),
+            json!("data:image/png\r\nX-Evil: 1;base64,AAAA"),
+            json!("data:image/svg+xml,<svg/>"),
+            json!("http://plain.example/a.png"),
+            json!("javascript:alert(1)"),
+            json!("https://cdn.example/noext"),
         ]);
-        assert_eq!(images.len(), 1);
-        assert_eq!(images[0].name, "image-1.png");
-        assert_eq!(images[0].content.as_deref(), Some("AAAA"));
-    }
-
-    #[test]
-    fn a_data_url_that_is_not_base64_is_passed_on_as_a_url() {
-        let images = OutputImage::from_upstream(vec![
-            json!({"image_url": {"url": "data:image/svg+xml,<svg/>"}}),
-        ]);
-        assert_eq!(images[0].content, None);
-        assert_eq!(images[0].url.as_deref(), Some("data:image/svg+xml,<svg/>"));
+        let flat = serde_json::to_value(images).unwrap();
+        assert_eq!(
+            flat,
+            json!([
+                {"content_type": "image/png", "content": "AAAA", "name": "image-1.png"},
+                {"content_type": "application/octet-stream", "url": "https://cdn.example/noext",
+                 "name": "image-2.bin"},
+            ])
+        );
     }
 }

@@ -10,10 +10,14 @@ use jsonschema::{PatternOptions, Validator};
 use serde_json::{Map, Value, json};
 
 use super::chat_answer::ChatCompletionResponse;
+use super::flat::prune_nulls;
 use crate::error::ApiError;
 
 /// How much of the model's text an error carries back in `metadata.raw`, in characters.
 const RAW_CHARS: usize = 1_000;
+
+/// How much of a broken rule, or of the place it breaks, the message quotes, in characters.
+const RULE_CHARS: usize = 200;
 
 /// The largest compiled size of a regular expression in a strict schema's `pattern`s; a larger
 /// one is refused as the schema's fault rather than built.
@@ -110,20 +114,41 @@ impl AnswerForm {
                 return Err(not_as_asked(&answer.content, &why, None));
             }
         };
-        if let AnswerForm::Schema(validator) = self
-            && let Err(violation) = validator.validate(&parsed)
-        {
-            let path = violation.instance_path().to_string();
-            let place = if path.is_empty() {
-                "at its top level".to_owned()
-            } else {
-                format!("at `{path}`")
-            };
-            let why = format!("breaks the schema {place}: {}", violation.masked());
-            return Err(not_as_asked(&answer.content, &why, Some(path)));
+        match self {
+            AnswerForm::Schema(validator) => {
+                if let Err(violation) = validator.validate(&parsed) {
+                    let path = violation.instance_path().to_string();
+                    let place = if path.is_empty() {
+                        "at its top level".to_owned()
+                    } else {
+                        format!("at `{}`", cut(&path, RULE_CHARS))
+                    };
+                    let rule = violation.masked().to_string();
+                    let why = format!("breaks the schema {place}: {}", cut(&rule, RULE_CHARS));
+                    return Err(not_as_asked(&answer.content, &why, Some(path)));
+                }
+            }
+            AnswerForm::Json if !parsed.is_object() => {
+                let why = "is JSON but not an object, which `json_object` asks for";
+                return Err(not_as_asked(&answer.content, why, None));
+            }
+            AnswerForm::Json | AnswerForm::Text => {}
         }
+        // Like every field of the flat answer, `parsed` has no `null`: a member the model left
+        // empty is simply absent, which flows handle as an empty token.
+        let mut parsed = parsed;
+        prune_nulls(&mut parsed);
         answer.parsed = Some(parsed);
         Ok(answer)
+    }
+}
+
+/// At most `limit` characters of `text`, with `…` where it was cut: a rule quoting a long
+/// `const` or a long property name stays a sentence.
+fn cut(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
     }
 }
 

@@ -153,10 +153,16 @@ async fn every_example_swagger_ui_offers_is_accepted() {
         };
         let (status, body) = read(app.post(path, example).await).await;
         assert_eq!(status, 200, "{path}: {body}");
-        assert!(example["max_tokens"].as_u64().unwrap() <= 4096, "{path}");
+        // A generation's example asks for a modest answer (the designer's helper has none).
+        if let Some(max_tokens) = example.get("max_tokens") {
+            assert!(max_tokens.as_u64().unwrap() <= 4096, "{path}");
+        }
         tried += 1;
     }
-    assert_eq!(tried, 2, "Completion and Chat Completion offer an example");
+    assert_eq!(
+        tried, 3,
+        "Completion, Chat Completion and Get Output Schema offer an example"
+    );
 }
 
 #[tokio::test]

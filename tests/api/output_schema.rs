@@ -234,3 +234,51 @@ async fn the_connector_wires_parsed_to_the_internal_operation() {
         "the designer loads one dynamic output per operation"
     );
 }
+
+#[tokio::test]
+async fn chat_completions_json_schema_group_is_read_however_partly_filled() {
+    let app = spawn_app().await;
+    let (_, expected) = read(
+        app.post(PATH, &json!({"json_schema": invoice_schema()}))
+            .await,
+    )
+    .await;
+    let text = invoice_schema().to_string();
+    for group in [
+        json!({"name": "invoice", "schema": text}),
+        json!({"schema": invoice_schema(), "strict": true}),
+        json!({"name": 5, "schema": invoice_schema()}),
+    ] {
+        let (status, body) = read(app.post(PATH, &json!({"json_schema": group})).await).await;
+        assert_eq!(status, 200, "{group}: {body}");
+        assert_eq!(body, expected, "{group}");
+    }
+    let (status, body) = read(
+        app.post(
+            PATH,
+            &json!({"json_schema": {"name": "invoice", "schema": null}}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body, json!({"schema": null}));
+}
+
+#[tokio::test]
+async fn a_schema_json_schema_itself_calls_invalid_is_a_400_not_an_invalid_swagger_schema() {
+    let app = spawn_app().await;
+    for schema in [
+        json!({"type": "object", "properties": {"a": {"type": "strin"}}}),
+        json!({"type": "string", "minLength": "five"}),
+        json!({"type": "string", "maxLength": -1}),
+    ] {
+        let (status, body) = read(app.post(PATH, &json!({"json_schema": schema})).await).await;
+        let message = assert_error(status, &body, 400);
+        assert_eq!(
+            body["error"]["metadata"]["field"], "json_schema",
+            "{schema}"
+        );
+        assert!(message.contains("not a valid JSON Schema"), "{message}");
+    }
+}

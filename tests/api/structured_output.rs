@@ -209,3 +209,121 @@ async fn a_picture_given_as_a_link_is_passed_on_as_its_url() {
         json!([{"content_type": "image/jpeg", "url": "https://img.example/p/1.jpg", "name": "image-1.jpg"}])
     );
 }
+
+#[tokio::test]
+async fn a_schema_without_a_response_format_asks_for_it_and_another_format_is_a_400() {
+    let app = spawn_app().await;
+    let request = json!({"content": "x",
+        "json_schema": {"name": "invoice", "strict": true, "schema": invoice_schema()}});
+    let (status, body) = read(app.post(PATH, &request).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        app.only_upstream_request().json()["response_format"]["type"],
+        "json_schema"
+    );
+    assert_eq!(body["parsed"]["currency"], "EUR");
+
+    for format in [
+        json!("text"),
+        json!("json_object"),
+        json!({"type": "json_object"}),
+    ] {
+        let mut request = request.clone();
+        request["response_format"] = format.clone();
+        let (status, body) = read(app.post(PATH, &request).await).await;
+        assert_error(status, &body, 400);
+        assert_eq!(
+            body["error"]["metadata"]["field"], "json_schema",
+            "{format}"
+        );
+    }
+    assert_eq!(app.sim.request_count(), 1);
+}
+
+#[tokio::test]
+async fn a_json_object_answer_must_be_an_object_and_parsed_has_no_nulls() {
+    let app = spawn_app().await;
+    for text in ["null", "\"just a string\"", "[1, 2]"] {
+        app.sim
+            .enqueue("POST", "/chat/completions", upstream_answer(text));
+        let (status, body) = read(
+            app.post(
+                PATH,
+                &json!({"content": "x", "response_format": "json_object"}),
+            )
+            .await,
+        )
+        .await;
+        let message = assert_error(status, &body, 502);
+        assert!(message.contains("not an object"), "{text}: {message}");
+    }
+    app.sim.enqueue(
+        "POST",
+        "/chat/completions",
+        upstream_answer(r#"{"a": null, "b": [null, 1], "c": {"d": null}}"#),
+    );
+    let (status, body) = read(
+        app.post(
+            PATH,
+            &json!({"content": "x", "response_format": "json_object"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["parsed"], json!({"b": [1], "c": {}}));
+    assert_no_nulls(&body);
+}
+
+#[tokio::test]
+async fn a_broken_rule_quoting_a_huge_name_keeps_the_message_short() {
+    let app = spawn_app().await;
+    let long_name = "K".repeat(50_000);
+    let text = format!(
+        r#"{{"vendor": "V", "total": 1, "currency": "EUR", "lines": [], "{long_name}": 1}}"#
+    );
+    app.sim
+        .enqueue("POST", "/chat/completions", upstream_answer(&text));
+    let request = json!({"content": "x", "response_format": "json_schema",
+        "json_schema": {"name": "invoice", "strict": true, "schema": invoice_schema()}});
+    let (status, body) = read(app.post(PATH, &request).await).await;
+    let message = assert_error(status, &body, 502);
+    assert!(message.len() < 1_000, "{} bytes", message.len());
+    assert_eq!(
+        body["error"]["metadata"]["raw"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .count(),
+        1_000
+    );
+}
+
+#[tokio::test]
+async fn only_pictures_a_flow_can_use_are_kept() {
+    let app = spawn_app().await;
+    app.sim.enqueue(
+        "POST",
+        "/chat/completions",
+        Reply::json(
+            200,
+            json!({
+                "id": "gen-1-abc", "object": "chat.completion", "created": 1, "model": "m/x",
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant",
+                    "content": "", "images": [
+                        "data:image/png;base64,!!!notbase64***",
+                        {"image_url": {"url": "javascript:alert(1)"}},
+                        {"image_url": {"url": format!("data:image/png;base64,{PNG_BASE64}")}},
+                    ]}}]
+            }),
+        ),
+    );
+
+    let (status, body) = read(app.post(PATH, &json!({"content": "Draw."})).await).await;
+
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["images"],
+        json!([{"content_type": "image/png", "content": PNG_BASE64, "name": "image-1.png"}])
+    );
+}

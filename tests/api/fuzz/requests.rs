@@ -160,7 +160,9 @@ fn upstream_is_what_was_asked(
         let asked = always.contains(&key)
             || extra.contains(key)
             || (named.iter().any(|names| names.contains(&key)) && given(body.get(key)))
-            || (key == "plugins" && body.get("web_search") == Some(&json!(true)));
+            || (key == "plugins" && body.get("web_search") == Some(&json!(true)))
+            // A schema given alone asks for a schema-shaped answer (README, Fields out).
+            || (key == "response_format" && given(body.get("json_schema")));
         prop_assert!(asked, "upstream got `{}`, not asked for: {}", key, upstream);
     }
     for name in SCALARS {
