@@ -85,7 +85,7 @@ impl ActionInput for ChatCompletionRequest {
     fn parse(req: &HttpRequest, body: Bytes) -> Result<Self, ApiError> {
         // Everything goes in the body: a query parameter (`?temprature=0.5`) is a typo to name.
         Fields::from_query(req.query_string())?.finish()?;
-        let mut fields = Fields::from_body(&body)?;
+        let mut fields = Fields::from_body(body)?;
         let request = ChatCompletionRequest {
             content: fields.take("content")?,
             role: fields.take("role")?,
