@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 pub use super::chat_answer::{ChatChoice, ChatCompletionResponse};
 use super::chat_fast::flat_chat;
+use super::chat_upstream::{MESSAGES, UpstreamChat};
 use super::files::{FileInput, FilePart, PdfEngine, read_files};
 use super::forms::{ResponseFormatForm, ToolChoiceForm};
 use super::input::{ActionInput, Call, Fields, check, typed};
@@ -88,7 +89,7 @@ impl ActionInput for ChatCompletionRequest {
     fn parse(req: &HttpRequest, body: Bytes) -> Result<Self, ApiError> {
         // Everything goes in the body: a query parameter (`?temprature=0.5`) is a typo to name.
         Fields::from_query(req.query_string())?.finish()?;
-        let mut fields = Fields::from_body(&body)?;
+        let mut fields = Fields::from_body(body)?;
         let mut request = ChatCompletionRequest {
             content: fields.take("content")?,
             role: fields.take("role")?,
@@ -256,17 +257,16 @@ impl ChatCompletionRequest {
         }
     }
 
-    /// OpenRouter's `/chat/completions` body for this request, with `stream: false`.
-    pub fn to_upstream(&self) -> Value {
+    /// OpenRouter's `/chat/completions` body for this request, with `stream: false`, written
+    /// from the request itself (see [`UpstreamChat`]).
+    pub fn to_upstream(&self) -> UpstreamChat<'_> {
         let mut body = Map::new();
         self.options.write_into(&mut body);
         if let Some(model) = &self.model {
             body.insert("model".to_owned(), json!(model.as_str()));
         }
-        body.insert(
-            "messages".to_owned(),
-            Value::Array(self.upstream_messages()),
-        );
+        // Holds its place: the messages are written from the request, not copied into a value.
+        body.insert(MESSAGES.to_owned(), Value::Null);
         if let Some(format) = self.upstream_response_format() {
             body.insert("response_format".to_owned(), format);
         }
@@ -300,30 +300,7 @@ impl ChatCompletionRequest {
             });
         }
         body.insert("stream".to_owned(), json!(false));
-        Value::Object(body)
-    }
-
-    fn upstream_messages(&self) -> Vec<Value> {
-        let mut messages = Vec::new();
-        if let Some(system) = &self.system {
-            messages.push(json!({"role": "system", "content": system}));
-        }
-        messages.extend(self.messages.iter().flatten().map(Message::to_upstream));
-        if let Some(content) = &self.content {
-            let files = self.files.iter().flatten();
-            let content = if self.image_url.is_none() && self.files.is_none() {
-                json!(content)
-            } else {
-                let mut parts = vec![json!({"type": "text", "text": content})];
-                if let Some(url) = &self.image_url {
-                    parts.push(json!({"type": "image_url", "image_url": {"url": url}}));
-                }
-                parts.extend(files.map(FilePart::to_upstream));
-                Value::Array(parts)
-            };
-            messages.push(json!({"role": self.role.unwrap_or_default(), "content": content}));
-        }
-        messages
+        UpstreamChat::new(body, self)
     }
 
     fn upstream_response_format(&self) -> Option<Value> {
@@ -381,9 +358,13 @@ pub async fn chat_completion(
     call: Call<ChatCompletionRequest>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = call.input.to_upstream();
     let form = call.input.answer_form.clone();
     let owner = call.connection.id();
+    let caller = call.owned_caller();
+    // The request's texts and files are written into the upstream body, then let go: while
+    // OpenRouter answers, the body's bytes are the one copy held.
+    let body = call.input.to_upstream().to_bytes()?;
+    drop(call);
     let work = move |client: Arc<OpenRouterClient>, caller: OwnedCaller| async move {
         let answer = client
             .chat_completion(caller.caller(), &body, flat_chat, |answer| {
@@ -395,6 +376,6 @@ pub async fn chat_completion(
     state
         .jobs
         .clone()
-        .answer(&req, owner, call.owned_caller(), state.client.clone(), work)
+        .answer(&req, owner, caller, state.client.clone(), work)
         .await
 }

@@ -42,7 +42,7 @@ impl ActionInput for CompletionRequest {
     fn parse(req: &HttpRequest, body: Bytes) -> Result<Self, ApiError> {
         // Everything goes in the body: a query parameter (`?temprature=0.5`) is a typo to name.
         Fields::from_query(req.query_string())?.finish()?;
-        let mut fields = Fields::from_body(&body)?;
+        let mut fields = Fields::from_body(body)?;
         let request = CompletionRequest {
             prompt: fields.require_text("prompt")?,
             model: fields.take_parsed("model", ModelId::parse)?,

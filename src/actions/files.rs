@@ -5,13 +5,14 @@
 //!
 //! The bytes are checked, never kept decoded: base64 is decoded a few KiB at a time to prove it
 //! decodes and to read the first bytes for the type; only a text file is decoded whole, since its
-//! text is what goes upstream. The base64 itself is moved, not copied, from the request; a data
-//! URL of the right type goes upstream as it came.
+//! text is what goes upstream. The base64 itself is moved, not copied, from the request, and is
+//! written into the upstream body from there: a data URL's prefix and the base64 are written one
+//! after the other, never joined into a new string.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::input::is_blank;
@@ -108,25 +109,6 @@ impl Encoded {
     fn base64(&self) -> &str {
         &self.text[self.start..]
     }
-
-    /// A data URL of the bytes: the caller's own when it already is one of this type.
-    fn data_url(&self, mime: &str) -> String {
-        let prefix = format!("data:{mime};base64,");
-        if self.start > 0 && self.text[..self.start] == prefix {
-            self.text.clone()
-        } else {
-            prefix + self.base64()
-        }
-    }
-}
-
-impl Data {
-    fn url(&self, mime: &str) -> String {
-        match self {
-            Data::Url(url) => url.clone(),
-            Data::Encoded(encoded) => encoded.data_url(mime),
-        }
-    }
 }
 
 impl FilePart {
@@ -138,33 +120,6 @@ impl FilePart {
             Part::Audio("wav", _) => "audio/wav",
             Part::Audio(..) => "audio/mpeg",
         }
-    }
-
-    /// OpenRouter's content part for this file.
-    pub fn to_upstream(&self) -> Value {
-        match &self.part {
-            Part::Image(mime, data) => {
-                json!({"type": "image_url", "image_url": {"url": data.url(mime)}})
-            }
-            Part::Pdf(data) => json!({"type": "file", "file": {
-                "filename": self.name.as_deref().unwrap_or("document.pdf"),
-                "file_data": data.url("application/pdf"),
-            }}),
-            Part::Audio(format, encoded) => json!({
-                "type": "input_audio",
-                "input_audio": {"data": encoded.base64(), "format": format},
-            }),
-            Part::Text(mime, text) => {
-                let name = self.name.as_deref().unwrap_or_else(|| text_name(mime));
-                json!({"type": "text", "text": format!("File {name}:\n{text}")})
-            }
-        }
-    }
-}
-
-impl Serialize for FilePart {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.to_upstream().serialize(serializer)
     }
 }
 
@@ -549,6 +504,9 @@ fn text_name(mime: &str) -> &'static str {
         _ => "document.txt",
     }
 }
+
+#[path = "files_upstream.rs"]
+mod upstream;
 
 #[cfg(test)]
 #[path = "files_tests.rs"]

@@ -12,10 +12,10 @@ fn b64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
 
+/// The part as the upstream body's bytes hold it, read back as JSON.
 fn part(item: Value) -> Value {
-    read_file("files[0]", item)
-        .unwrap_or_else(|error| panic!("refused: {error:?}"))
-        .to_upstream()
+    let file = read_file("files[0]", item).unwrap_or_else(|error| panic!("refused: {error:?}"));
+    serde_json::from_slice(&serde_json::to_vec(&file).unwrap()).unwrap()
 }
 
 /// The field a refused item names, and its message.
@@ -257,4 +257,36 @@ fn files_are_read_in_order_and_the_first_bad_one_is_named() {
     .unwrap();
     let mimes: Vec<_> = read.iter().map(FilePart::mime).collect();
     assert_eq!(mimes, ["application/pdf", "image/png"]);
+}
+
+#[test]
+fn each_part_is_written_with_its_members_in_the_order_the_value_path_wrote_them() {
+    let written = |item: Value| {
+        let file = read_file("files[0]", item).unwrap_or_else(|error| panic!("{error:?}"));
+        serde_json::to_string(&file).unwrap()
+    };
+    let (pdf, png, wav) = (b64(PDF), b64(PNG), b64(WAV));
+    assert_eq!(
+        written(json!({"content": pdf, "name": "a \"b\".pdf"})),
+        format!(
+            r#"{{"type":"file","file":{{"filename":"a \"b\".pdf","file_data":"data:application/pdf;base64,{pdf}"}}}}"#
+        )
+    );
+    // The caller's own data URL of the right type is written as it came.
+    assert_eq!(
+        written(json!({"content": format!("data:image/png;base64,{png}")})),
+        format!(r#"{{"type":"image_url","image_url":{{"url":"data:image/png;base64,{png}"}}}}"#)
+    );
+    assert_eq!(
+        written(json!({"content": wav})),
+        format!(r#"{{"type":"input_audio","input_audio":{{"data":"{wav}","format":"wav"}}}}"#)
+    );
+    assert_eq!(
+        written(json!({"content": b64(b"say \"hi\"\n\t"), "name": "q.txt"})),
+        r#"{"type":"text","text":"File q.txt:\nsay \"hi\"\n\t"}"#
+    );
+    assert_eq!(
+        written(json!({"url": "https://example.com/a.pdf"})),
+        r#"{"type":"file","file":{"filename":"document.pdf","file_data":"https://example.com/a.pdf"}}"#
+    );
 }

@@ -125,25 +125,34 @@ impl ToolCall {
     }
 }
 
+/// OpenRouter's form of an earlier turn, borrowing it: its content (which may hold large parts,
+/// such as images) is written from the request, not copied.
+#[derive(Debug, Serialize)]
+pub struct UpstreamMessage<'a> {
+    role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_calls: Option<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_call_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+}
+
 impl Message {
     /// OpenRouter's form of this message.
-    pub fn to_upstream(&self) -> Value {
-        let mut message = Map::new();
-        message.insert("role".to_owned(), json!(self.role));
-        if let Some(content) = &self.content {
-            message.insert("content".to_owned(), content.clone());
+    pub fn upstream(&self) -> UpstreamMessage<'_> {
+        UpstreamMessage {
+            role: self.role,
+            content: self.content.as_ref(),
+            tool_calls: self
+                .tool_calls
+                .as_ref()
+                .map(|calls| calls.iter().map(ToolCall::to_upstream).collect()),
+            tool_call_id: self.tool_call_id.as_deref(),
+            name: self.name.as_deref(),
         }
-        if let Some(calls) = &self.tool_calls {
-            let calls = calls.iter().map(ToolCall::to_upstream).collect();
-            message.insert("tool_calls".to_owned(), Value::Array(calls));
-        }
-        if let Some(id) = &self.tool_call_id {
-            message.insert("tool_call_id".to_owned(), json!(id));
-        }
-        if let Some(name) = &self.name {
-            message.insert("name".to_owned(), json!(name));
-        }
-        Value::Object(message)
     }
 
     /// Which field of this message is wrong, if any: content is needed except on an assistant

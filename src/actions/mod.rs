@@ -4,6 +4,7 @@
 pub mod chat_answer;
 pub mod chat_completion;
 mod chat_fast;
+pub mod chat_upstream;
 pub mod completion;
 mod completion_fast;
 pub mod files;

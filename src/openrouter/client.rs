@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
@@ -157,13 +157,14 @@ impl OpenRouterClient {
         url
     }
 
-    /// One attempt: sends the call and reads the whole answer, within `deadline`.
+    /// One attempt: sends the call (with `body`, JSON, if any) and reads the whole answer, within
+    /// `deadline`.
     pub(super) async fn attempt(
         &self,
         caller: Caller<'_>,
         method: Method,
         url: Url,
-        body: Option<&Value>,
+        body: Option<&Bytes>,
         deadline: Instant,
     ) -> Result<Upstream, Failure> {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -176,7 +177,11 @@ impl OpenRouterClient {
             .header(X_REQUEST_ID.as_str(), caller.request_id.as_str())
             .header(AUTHORIZATION, bearer(caller.key).map_err(Failure::Refused)?);
         if let Some(body) = body {
-            request = request.json(body);
+            // The caller's bytes themselves (a `Bytes` clone shares them): a retry sends them
+            // again without writing or copying the body anew.
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
         }
         let started = Instant::now();
         let mut response = request.send().await.map_err(Failure::Transport)?;

@@ -1,5 +1,6 @@
 //! One method per OpenRouter resource the connector actions use.
 
+use bytes::Bytes;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -12,11 +13,12 @@ use super::{Retry, Upstream, interpret, is_route_missing};
 use crate::error::ApiError;
 
 impl OpenRouterClient {
-    /// `POST /chat/completions`, read by `fast` or else `checked` (see `read`).
+    /// `POST /chat/completions` with `body` (JSON), read by `fast` or else `checked` (see
+    /// `read`).
     pub async fn chat_completion<T>(
         &self,
         caller: Caller<'_>,
-        body: &Value,
+        body: &Bytes,
         fast: impl FnOnce(&[u8]) -> Option<T>,
         checked: impl FnOnce(Value) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
@@ -39,7 +41,7 @@ impl OpenRouterClient {
     async fn chat_completion_before(
         &self,
         caller: Caller<'_>,
-        body: &Value,
+        body: &Bytes,
         deadline: Instant,
     ) -> Result<Upstream, ApiError> {
         let url = self.url(&["chat", "completions"], &[]);
@@ -64,8 +66,9 @@ impl OpenRouterClient {
         let deadline = self.deadline();
         let url = self.url(&["completions"], &[]);
         let policy = Retry::OnlyIfRefused;
+        let sent = json_bytes(body)?;
         let answer = self
-            .send_before(caller, Method::POST, url, Some(body), policy, deadline)
+            .send_before(caller, Method::POST, url, Some(&sent), policy, deadline)
             .await?;
         if !is_route_missing(&answer) {
             return OpenRouterClient::read_completion(answer, false, fast, checked);
@@ -83,6 +86,7 @@ impl OpenRouterClient {
                 json!([{"role": "user", "content": prompt}]),
             );
         }
+        let chat = json_bytes(&chat)?;
         let answer = self.chat_completion_before(caller, &chat, deadline).await?;
         OpenRouterClient::read_completion(answer, true, fast, checked)
     }
@@ -158,6 +162,16 @@ impl OpenRouterClient {
         let answer = self.send(caller, Method::GET, url, None, policy).await?;
         require(interpret(answer)?, Shape::Generation)
     }
+}
+
+/// `value` as the JSON bytes sent upstream. Writing a JSON value cannot fail; were it to, the
+/// call cannot be made.
+fn json_bytes(value: &Value) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(value).map(Bytes::from).map_err(|error| {
+        ApiError::upstream_failed(format!(
+            "The request to OpenRouter could not be written: {error}."
+        ))
+    })
 }
 
 /// Reads an answer the way its action wants it. `fast` may read a successful answer straight

@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use bytes::Bytes;
 use reqwest::{Method, Url};
-use serde_json::Value;
 
 use super::caller::Caller;
 use super::client::{Failure, OpenRouterClient, Upstream};
@@ -41,13 +41,13 @@ impl OpenRouterClient {
         crate::domain::deadline::after(Instant::now(), self.timeout)
     }
 
-    /// Sends a call under `policy`, within the upstream timeout.
+    /// Sends a call (with `body`, JSON, if any) under `policy`, within the upstream timeout.
     pub async fn send(
         &self,
         caller: Caller<'_>,
         method: Method,
         url: Url,
-        body: Option<&Value>,
+        body: Option<&Bytes>,
         policy: Retry,
     ) -> Result<Upstream, ApiError> {
         self.send_before(caller, method, url, body, policy, self.deadline())
@@ -61,7 +61,7 @@ impl OpenRouterClient {
         caller: Caller<'_>,
         method: Method,
         url: Url,
-        body: Option<&Value>,
+        body: Option<&Bytes>,
         policy: Retry,
         deadline: Instant,
     ) -> Result<Upstream, ApiError> {

@@ -63,10 +63,10 @@ pub struct Settings {
         value_parser = parse::count("WORKERS", "threads", 1, 512))]
     pub workers: Option<usize>,
 
-    /// The largest request body accepted on a connector action, in bytes (1 to 1 GiB); larger
-    /// ones get `413`.
+    /// The largest request body accepted on a connector action, in bytes (1 to 1 GiB; 32 MiB by
+    /// default, for files); larger ones get `413`.
     #[arg(long = "max-body-bytes", env = "MAX_BODY_BYTES", value_name = "MAX_BODY_BYTES",
-        default_value = "4194304", help_heading = "Serving",
+        default_value = "33554432", help_heading = "Serving",
         value_parser = parse::count("MAX_BODY_BYTES", "bytes", 1, GIB))]
     pub max_body_bytes: usize,
 
@@ -332,7 +332,7 @@ mod tests {
             DEFAULT_OPENROUTER_BASE_URL
         );
         assert_eq!(settings.upstream_timeout, Duration::from_secs(110));
-        assert_eq!(settings.max_body_bytes, 4 * 1024 * 1024);
+        assert_eq!(settings.max_body_bytes, 32 * 1024 * 1024);
         assert_eq!(
             (settings.rate_limit_per_minute, settings.rate_limit_burst),
             (100, 100)

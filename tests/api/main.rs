@@ -8,6 +8,7 @@
 )]
 
 mod architecture;
+mod body_limit;
 mod captures;
 mod chat_completion;
 mod completion;

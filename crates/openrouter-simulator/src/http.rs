@@ -6,8 +6,9 @@ use tokio::net::TcpStream;
 
 /// Largest accepted request line plus header section, in bytes.
 pub(crate) const MAX_HEAD: usize = 64 * 1024;
-/// Largest accepted request body, in bytes.
-pub(crate) const MAX_BODY: usize = 32 * 1024 * 1024;
+/// Largest accepted request body, in bytes: above the connector's 32 MiB limits, since the
+/// body it sends upstream for a request at its limit is a few bytes larger (a data URL's prefix).
+pub(crate) const MAX_BODY: usize = 64 * 1024 * 1024;
 /// Longest accepted chunk-size or trailer line of a chunked body.
 const MAX_LINE: usize = 8 * 1024;
 

@@ -205,7 +205,8 @@ fn check_chat(body: &[u8], as_json: Option<&Value>) -> Case {
     ) {
         (Ok(parsed), Some(sent)) => {
             values_are_in_range(sent)?;
-            let upstream = parsed.to_upstream();
+            let written = parsed.to_upstream().to_bytes().unwrap();
+            let upstream: Value = serde_json::from_slice(&written).unwrap();
             upstream_is_what_was_asked(
                 sent,
                 &upstream,
