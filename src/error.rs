@@ -110,6 +110,9 @@ pub enum ApiError {
         /// Seconds to wait before trying again.
         retry_after: u64,
     },
+    /// The actions' request bodies hold all the memory `BODY_MEMORY_BYTES` allows them.
+    #[error("request bodies in flight hold all of BODY_MEMORY_BYTES")]
+    BodiesBusy,
     /// The service is shutting down and takes no new calls.
     #[error("the service is shutting down")]
     Draining,
@@ -258,6 +261,9 @@ impl ApiError {
             ApiError::Busy => "The service is handling as many OpenRouter calls as it is allowed \
                 to at once. Try again in a moment."
                 .to_owned(),
+            ApiError::BodiesBusy => "The service is holding as many large request bodies as \
+                its memory allows (BODY_MEMORY_BYTES). Try again in a moment."
+                .to_owned(),
             ApiError::Draining => "The service is restarting and takes no new calls. Try again \
                 in a moment."
                 .to_owned(),
@@ -309,6 +315,7 @@ impl ApiError {
             | ApiError::UpstreamTimeout(_)
             | ApiError::TooManyJobs { .. }
             | ApiError::Busy
+            | ApiError::BodiesBusy
             | ApiError::Draining
             | ApiError::SlowBody
             | ApiError::JobStoreUnavailable
@@ -368,6 +375,7 @@ impl ResponseError for ApiError {
             }
             ApiError::LimiterUnavailable
             | ApiError::Busy
+            | ApiError::BodiesBusy
             | ApiError::Draining
             | ApiError::JobStoreUnavailable
             | ApiError::Interrupted
@@ -407,6 +415,7 @@ impl ResponseError for ApiError {
             }
             ApiError::LimiterUnavailable
             | ApiError::Busy
+            | ApiError::BodiesBusy
             | ApiError::Draining
             | ApiError::JobStoreUnavailable
             | ApiError::Interrupted => {

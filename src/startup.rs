@@ -1,5 +1,6 @@
 //! Builds the shared state and the App, binds the listener (port 0 in tests) and runs.
 
+use crate::actions::body_budget::BodyBudget;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +37,16 @@ pub struct Application {
 impl Application {
     /// Binds `settings.bind` and builds the server.
     pub async fn build(settings: &Settings) -> std::io::Result<Application> {
+        if settings.body_memory_bytes < settings.max_body_bytes {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "BODY_MEMORY_BYTES ({}) must be at least MAX_BODY_BYTES ({}): a body of the \
+                     largest size would never find room",
+                    settings.body_memory_bytes, settings.max_body_bytes
+                ),
+            ));
+        }
         let listener = listen(settings.bind).map_err(|error| {
             std::io::Error::new(
                 error.kind(),
@@ -89,6 +100,7 @@ impl Application {
                 passthrough_body_bytes: settings.passthrough_max_body_bytes,
                 stream_idle: settings.stream_idle_timeout,
             },
+            bodies: BodyBudget::new(settings.body_memory_bytes),
         };
         let draining = lifecycle.clone();
         let mut server = HttpServer::new(move || {

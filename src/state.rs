@@ -2,6 +2,7 @@
 //! (`startup.rs`), and read by every handler and extractor. Nothing on the request path falls
 //! back to a default when it is missing: that is a start-up bug, answered loudly.
 
+use crate::actions::body_budget::BodyBudget;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +30,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Body sizes and stream timeouts.
     pub limits: Limits,
+    /// The memory the actions' request bodies may hold at once.
+    pub bodies: BodyBudget,
 }
 
 /// Body sizes and stream timeouts, from the settings.

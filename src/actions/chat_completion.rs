@@ -355,10 +355,13 @@ impl ChatCompletionRequest {
 )]
 pub async fn chat_completion(
     req: HttpRequest,
-    call: Call<ChatCompletionRequest>,
+    mut call: Call<ChatCompletionRequest>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let form = call.input.answer_form.clone();
+    // The body's room in `BODY_MEMORY_BYTES` stays taken while its bytes wait for the answer,
+    // in the background too when the call becomes a job.
+    let room = std::mem::take(&mut call.body);
     let owner = call.connection.id();
     let caller = call.owned_caller();
     // The request's texts and files are written into the upstream body, then let go: while
@@ -370,8 +373,9 @@ pub async fn chat_completion(
             .chat_completion(caller.caller(), &body, flat_chat, |answer| {
                 Ok(ChatCompletionResponse::from_upstream(answer))
             })
-            .await?;
-        form.read(answer)
+            .await;
+        drop(room);
+        form.read(answer?)
     };
     state
         .jobs

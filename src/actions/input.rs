@@ -15,6 +15,7 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
+use super::body_budget::BodyReservation;
 use crate::connection::Connection;
 use crate::domain::spelling;
 use crate::error::ApiError;
@@ -28,6 +29,9 @@ pub trait ActionInput: Sized {
     /// Parses the request's query and body; errors are `400`s naming the field.
     fn parse(req: &HttpRequest, body: Bytes) -> Result<Self, ApiError>;
 }
+
+/// The steps in which a body sent without a length reserves its room as it arrives.
+const BODY_STEP: usize = 256 * 1024;
 
 /// How long a request body may take to arrive.
 const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -44,6 +48,8 @@ pub struct Call<T> {
     pub stats: UpstreamStats,
     /// The parsed input.
     pub input: T,
+    /// The room the body holds in `BODY_MEMORY_BYTES` until the call ends.
+    pub body: BodyReservation,
 }
 
 impl<T> Call<T> {
@@ -75,7 +81,8 @@ impl<T: ActionInput + 'static> FromRequest for Call<T> {
         let payload = payload.take();
         Box::pin(async move {
             let state = AppState::of(&req)?;
-            let body = read_body(&req, payload, state.limits.body_bytes).await?;
+            let mut reservation = BodyReservation::default();
+            let body = read_body(&req, payload, &state, &mut reservation).await?;
             let connection = Connection::open(&req, &state).await?;
             let request_id = RequestId::extract(&req)
                 .await
@@ -86,6 +93,7 @@ impl<T: ActionInput + 'static> FromRequest for Call<T> {
                 request_id,
                 stats: metrics::upstream_stats(&req),
                 input,
+                body: reservation,
             })
         })
     }
@@ -99,6 +107,8 @@ pub struct UnchargedCall<T> {
     pub connection: Connection,
     /// The parsed input.
     pub input: T,
+    /// The room the body holds in `BODY_MEMORY_BYTES` until the call ends.
+    pub body: BodyReservation,
 }
 
 impl<T: ActionInput + 'static> FromRequest for UnchargedCall<T> {
@@ -110,19 +120,29 @@ impl<T: ActionInput + 'static> FromRequest for UnchargedCall<T> {
         let payload = payload.take();
         Box::pin(async move {
             let state = AppState::of(&req)?;
-            let body = read_body(&req, payload, state.limits.body_bytes).await?;
+            let mut reservation = BodyReservation::default();
+            let body = read_body(&req, payload, &state, &mut reservation).await?;
             let connection = Connection::uncharged(&req, &state)?;
             let input = T::parse(&req, body)?;
-            Ok(UnchargedCall { connection, input })
+            Ok(UnchargedCall {
+                connection,
+                input,
+                body: reservation,
+            })
         })
     }
 }
 
+/// The body, within `MAX_BODY_BYTES` (`413`) and the room `BODY_MEMORY_BYTES` leaves (`503`),
+/// reserved in `reservation` as it is read: all at once for a declared length, in steps of
+/// [`BODY_STEP`] for a body sent without one.
 async fn read_body(
     req: &HttpRequest,
     mut payload: Payload,
-    limit: usize,
+    state: &AppState,
+    reservation: &mut BodyReservation,
 ) -> Result<Bytes, ApiError> {
+    let limit = state.limits.body_bytes;
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -133,7 +153,11 @@ async fn read_body(
     }
     // Sized once from the declared length (within the limit): grown by doubling instead, a body
     // near the limit would be copied on the way and briefly held one and a half times.
-    let mut body = BytesMut::with_capacity(declared.map_or(0, |length| length as usize));
+    let declared = declared.map(|length| length as usize);
+    if let Some(length) = declared {
+        state.bodies.reserve(reservation, length).await?;
+    }
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(0));
     let deadline =
         crate::domain::deadline::after_tokio(tokio::time::Instant::now(), BODY_READ_TIMEOUT);
     while let Some(chunk) = tokio::time::timeout_at(deadline, payload.next())
@@ -142,8 +166,16 @@ async fn read_body(
     {
         let chunk = chunk
             .map_err(|_| ApiError::unreadable("The request body could not be read completely."))?;
-        if body.len() + chunk.len() > limit {
+        let read = body.len() + chunk.len();
+        if read > limit {
             return Err(ApiError::PayloadTooLarge { limit });
+        }
+        if declared.is_none_or(|length| read > length) {
+            let step = read
+                .div_ceil(BODY_STEP)
+                .saturating_mul(BODY_STEP)
+                .min(limit);
+            state.bodies.reserve(reservation, step).await?;
         }
         body.extend_from_slice(&chunk);
     }

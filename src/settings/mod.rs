@@ -70,6 +70,14 @@ pub struct Settings {
         value_parser = parse::count("MAX_BODY_BYTES", "bytes", 1, GIB))]
     pub max_body_bytes: usize,
 
+    /// The memory the connector actions' request bodies may hold at once, in bytes (1 to
+    /// 16 GiB; at least `MAX_BODY_BYTES`). A call holds about twice its body while it runs; a
+    /// body that finds no room within a second gets `503` with `Retry-After`.
+    #[arg(long = "body-memory-bytes", env = "BODY_MEMORY_BYTES", value_name = "BODY_MEMORY_BYTES",
+        default_value = "67108864", help_heading = "Serving",
+        value_parser = parse::count("BODY_MEMORY_BYTES", "bytes", 1, 16 * GIB))]
+    pub body_memory_bytes: usize,
+
     /// The largest request body of the OpenRouter-compatible pass-through (`/api/v1/*`), in
     /// bytes (1 to 4 GiB), for images and files.
     #[arg(long = "passthrough-max-body-bytes", env = "PASSTHROUGH_MAX_BODY_BYTES",
@@ -333,6 +341,7 @@ mod tests {
         );
         assert_eq!(settings.upstream_timeout, Duration::from_secs(110));
         assert_eq!(settings.max_body_bytes, 32 * 1024 * 1024);
+        assert_eq!(settings.body_memory_bytes, 64 * 1024 * 1024);
         assert_eq!(
             (settings.rate_limit_per_minute, settings.rate_limit_burst),
             (100, 100)

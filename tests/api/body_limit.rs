@@ -119,3 +119,73 @@ async fn one_byte_over_the_default_limit_is_a_413_declared_or_sent() {
     assert_error(status, &body, 413);
     assert_eq!(app.sim.request_count(), 0);
 }
+
+/// A Chat Completion body of about `bytes` bytes.
+fn chat_of(bytes: usize) -> serde_json::Value {
+    serde_json::json!({"content": "x".repeat(bytes)})
+}
+
+#[tokio::test]
+async fn a_body_that_finds_no_room_in_body_memory_bytes_is_a_503_and_its_room_comes_back() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.max_body_bytes = 1024 * 1024;
+        s.body_memory_bytes = 1536 * 1024;
+    })
+    .await;
+    // The first call holds its 800 KB while OpenRouter takes two seconds to answer.
+    app.sim.enqueue(
+        "POST",
+        "/chat/completions",
+        openrouter_simulator::Reply::json(
+            200,
+            serde_json::json!({"id": "gen-1", "choices": [{"message": {"role": "assistant", "content": "ok"}}]}),
+        )
+        .delay(std::time::Duration::from_secs(2)),
+    );
+    let first = {
+        let (http, url) = (app.http.clone(), app.url(PATH));
+        tokio::spawn(async move {
+            http.post(url)
+                .bearer_auth(KEY)
+                .json(&chat_of(800_000))
+                .send()
+                .await
+        })
+    };
+    assert!(
+        app.sim
+            .wait_for_requests(1, std::time::Duration::from_secs(5))
+            .await
+    );
+
+    let response = app.post(PATH, &chat_of(800_000)).await;
+    assert!(response.headers().contains_key("retry-after"));
+    let (status, body) = read(response).await;
+    let message = assert_error(status, &body, 503);
+    assert!(message.contains("BODY_MEMORY_BYTES"), "{message}");
+    let (status, body) = read(app.post(PATH, &chat_of(1_000)).await).await;
+    assert_eq!(status, 200, "a small body still finds room: {body}");
+
+    let (status, _) = read(first.await.unwrap().unwrap()).await;
+    assert_eq!(status, 200);
+    let (status, body) = read(app.post(PATH, &chat_of(800_000)).await).await;
+    assert_eq!(status, 200, "the first call's room came back: {body}");
+    assert_eq!(
+        app.sim.request_count(),
+        3,
+        "the refused body never went upstream"
+    );
+}
+
+#[tokio::test]
+async fn body_memory_bytes_below_max_body_bytes_is_refused_at_start() {
+    let sim = openrouter_simulator::Simulator::start().await.unwrap();
+    let mut settings =
+        openrouter_connector::settings::Settings::for_upstream(&sim.base_url()).unwrap();
+    settings.body_memory_bytes = settings.max_body_bytes - 1;
+    let error = openrouter_connector::startup::Application::build(&settings)
+        .await
+        .err()
+        .expect("the service refuses to start");
+    assert!(error.to_string().contains("BODY_MEMORY_BYTES"), "{error}");
+}
