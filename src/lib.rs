@@ -8,6 +8,7 @@
 //! OpenRouter's error shape.
 
 pub mod actions;
+pub mod body_budget;
 pub mod connection;
 pub mod connector;
 pub mod domain;

@@ -1,6 +1,6 @@
 //! Builds the shared state and the App, binds the listener (port 0 in tests) and runs.
 
-use crate::actions::body_budget::BodyBudget;
+use crate::body_budget::BodyBudget;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,13 +37,14 @@ pub struct Application {
 impl Application {
     /// Binds `settings.bind` and builds the server.
     pub async fn build(settings: &Settings) -> std::io::Result<Application> {
-        if settings.body_memory_bytes < settings.max_body_bytes {
+        if settings.body_memory() < settings.max_body_bytes {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 format!(
                     "BODY_MEMORY_BYTES ({}) must be at least MAX_BODY_BYTES ({}): a body of the \
                      largest size would never find room",
-                    settings.body_memory_bytes, settings.max_body_bytes
+                    settings.body_memory(),
+                    settings.max_body_bytes
                 ),
             ));
         }
@@ -100,7 +101,7 @@ impl Application {
                 passthrough_body_bytes: settings.passthrough_max_body_bytes,
                 stream_idle: settings.stream_idle_timeout,
             },
-            bodies: BodyBudget::new(settings.body_memory_bytes),
+            bodies: BodyBudget::new(settings.body_memory()),
         };
         let draining = lifecycle.clone();
         let mut server = HttpServer::new(move || {

@@ -2,7 +2,7 @@
 //! (`startup.rs`), and read by every handler and extractor. Nothing on the request path falls
 //! back to a default when it is missing: that is a start-up bug, answered loudly.
 
-use crate::actions::body_budget::BodyBudget;
+use crate::body_budget::BodyBudget;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -15,7 +15,7 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use super::body_budget::BodyReservation;
+use crate::body_budget::BodyReservation;
 use crate::connection::Connection;
 use crate::domain::spelling;
 use crate::error::ApiError;

@@ -1,7 +1,6 @@
 //! The connector actions, one file each, plus health; and the routing table that mounts them
 //! with a `405` (and `Allow`) for a wrong method and a `404` in the contract's shape elsewhere.
 
-pub mod body_budget;
 pub mod chat_answer;
 pub mod chat_completion;
 mod chat_fast;

@@ -71,12 +71,13 @@ pub struct Settings {
     pub max_body_bytes: usize,
 
     /// The memory the connector actions' request bodies may hold at once, in bytes (1 to
-    /// 16 GiB; at least `MAX_BODY_BYTES`). A call holds about twice its body while it runs; a
-    /// body that finds no room within a second gets `503` with `Retry-After`.
+    /// 16 GiB; at least `MAX_BODY_BYTES`); default: twice `MAX_BODY_BYTES` (64 MiB). A call
+    /// holds about twice its body while it runs; a body that finds no room within a second gets
+    /// `503` with `Retry-After`.
     #[arg(long = "body-memory-bytes", env = "BODY_MEMORY_BYTES", value_name = "BODY_MEMORY_BYTES",
-        default_value = "67108864", help_heading = "Serving",
+        help_heading = "Serving",
         value_parser = parse::count("BODY_MEMORY_BYTES", "bytes", 1, 16 * GIB))]
-    pub body_memory_bytes: usize,
+    pub body_memory_bytes: Option<usize>,
 
     /// The largest request body of the OpenRouter-compatible pass-through (`/api/v1/*`), in
     /// bytes (1 to 4 GiB), for images and files.
@@ -312,6 +313,12 @@ impl Settings {
         self
     }
 
+    /// `BODY_MEMORY_BYTES`, or twice `MAX_BODY_BYTES` when it is not set.
+    pub fn body_memory(&self) -> usize {
+        self.body_memory_bytes
+            .unwrap_or(self.max_body_bytes.saturating_mul(2))
+    }
+
     /// The per-connection limit.
     pub fn quota(&self) -> crate::rate_limit::Quota {
         crate::rate_limit::Quota {
@@ -341,7 +348,7 @@ mod tests {
         );
         assert_eq!(settings.upstream_timeout, Duration::from_secs(110));
         assert_eq!(settings.max_body_bytes, 32 * 1024 * 1024);
-        assert_eq!(settings.body_memory_bytes, 64 * 1024 * 1024);
+        assert_eq!(settings.body_memory(), 64 * 1024 * 1024);
         assert_eq!(
             (settings.rate_limit_per_minute, settings.rate_limit_burst),
             (100, 100)

@@ -129,7 +129,7 @@ fn chat_of(bytes: usize) -> serde_json::Value {
 async fn a_body_that_finds_no_room_in_body_memory_bytes_is_a_503_and_its_room_comes_back() {
     let app = crate::helpers::spawn_app_with(|s| {
         s.max_body_bytes = 1024 * 1024;
-        s.body_memory_bytes = 1536 * 1024;
+        s.body_memory_bytes = Some(1536 * 1024);
     })
     .await;
     // The first call holds its 800 KB while OpenRouter takes two seconds to answer.
@@ -182,7 +182,7 @@ async fn body_memory_bytes_below_max_body_bytes_is_refused_at_start() {
     let sim = openrouter_simulator::Simulator::start().await.unwrap();
     let mut settings =
         openrouter_connector::settings::Settings::for_upstream(&sim.base_url()).unwrap();
-    settings.body_memory_bytes = settings.max_body_bytes - 1;
+    settings.body_memory_bytes = Some(settings.max_body_bytes - 1);
     let error = openrouter_connector::startup::Application::build(&settings)
         .await
         .err()

@@ -75,6 +75,7 @@ async fn every_setting_at_its_largest_allowed_value_serves_calls() {
     let sim = Simulator::start().await.unwrap();
     let largest = [
         ("MAX_BODY_BYTES", "1073741824"),
+        ("BODY_MEMORY_BYTES", "17179869184"),
         ("PASSTHROUGH_MAX_BODY_BYTES", "4294967296"),
         ("UPSTREAM_TIMEOUT_SECS", "86400"),
         ("UPSTREAM_CONNECT_TIMEOUT_SECS", "3600"),

@@ -1,9 +1,9 @@
-//! How much memory the actions' request bodies may hold at once (`BODY_MEMORY_BYTES`). A body
-//! of 32 MiB is held about twice while its call runs, so a few large files at once would take
-//! a container past its memory limit, and the kernel would stop the process with every call in
-//! flight. Each body reserves its size from one budget as it is read and gives it back when its
-//! call ends; a body that finds no room within a second is a `503` with `Retry-After`, which
-//! Power Automate retries by itself.
+//! How much memory the connector actions' request bodies may hold at once
+//! (`BODY_MEMORY_BYTES`). A body of 32 MiB is held about twice while its call runs, so a few
+//! large files at once would take a container past its memory limit, and the kernel would stop
+//! the process with every call in flight. Each body reserves its size from one budget as it is
+//! read and gives it back when its call ends; a body that finds no room within a second is a
+//! `503` with `Retry-After`, which Power Automate retries by itself.
 
 use std::sync::Arc;
 use std::time::Duration;
