@@ -436,6 +436,10 @@ impl ResponseError for ApiError {
             | ApiError::SlowBody
             | ApiError::StateMissing => {}
         }
+        if matches!(self, ApiError::BodiesBusy) {
+            // The rest of the body is not read: the connection cannot carry another request.
+            response.force_close();
+        }
         response.json(self.body())
     }
 }

@@ -30,7 +30,9 @@ pub trait ActionInput: Sized {
     fn parse(req: &HttpRequest, body: Bytes) -> Result<Self, ApiError>;
 }
 
-/// The steps in which a body sent without a length reserves its room as it arrives.
+/// The first bytes of every body, which take no room in `BODY_MEMORY_BYTES`: small calls are
+/// never refused for the room large ones hold. Also the steps in which a body sent without a
+/// length reserves its room as it arrives.
 const BODY_STEP: usize = 256 * 1024;
 
 /// How long a request body may take to arrive.
@@ -134,8 +136,9 @@ impl<T: ActionInput + 'static> FromRequest for UnchargedCall<T> {
 }
 
 /// The body, within `MAX_BODY_BYTES` (`413`) and the room `BODY_MEMORY_BYTES` leaves (`503`),
-/// reserved in `reservation` as it is read: all at once for a declared length, in steps of
-/// [`BODY_STEP`] for a body sent without one.
+/// reserved in `reservation` once more than [`BODY_STEP`] bytes have arrived (a length only
+/// declared takes no room): then all at once for a declared length, in steps of [`BODY_STEP`]
+/// for a body sent without one.
 async fn read_body(
     req: &HttpRequest,
     mut payload: Payload,
@@ -151,13 +154,8 @@ async fn read_body(
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    // Sized once from the declared length (within the limit): grown by doubling instead, a body
-    // near the limit would be copied on the way and briefly held one and a half times.
     let declared = declared.map(|length| length as usize);
-    if let Some(length) = declared {
-        state.bodies.reserve(reservation, length).await?;
-    }
-    let mut body = BytesMut::with_capacity(declared.unwrap_or(0));
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(0).min(BODY_STEP));
     let deadline =
         crate::domain::deadline::after_tokio(tokio::time::Instant::now(), BODY_READ_TIMEOUT);
     while let Some(chunk) = tokio::time::timeout_at(deadline, payload.next())
@@ -170,12 +168,19 @@ async fn read_body(
         if read > limit {
             return Err(ApiError::PayloadTooLarge { limit });
         }
-        if declared.is_none_or(|length| read > length) {
-            let step = read
-                .div_ceil(BODY_STEP)
-                .saturating_mul(BODY_STEP)
-                .min(limit);
-            state.bodies.reserve(reservation, step).await?;
+        if read > BODY_STEP {
+            let wanted = match declared {
+                Some(length) if read <= length => length,
+                _ => read.div_ceil(BODY_STEP).saturating_mul(BODY_STEP),
+            }
+            .min(limit);
+            state
+                .bodies
+                .reserve(reservation, wanted - BODY_STEP)
+                .await?;
+            // Sized once to the declared length: grown by doubling instead, a body near the
+            // limit would be copied on the way and briefly held one and a half times.
+            body.reserve(wanted.saturating_sub(body.len()));
         }
         body.extend_from_slice(&chunk);
     }

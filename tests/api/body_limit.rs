@@ -129,7 +129,7 @@ fn chat_of(bytes: usize) -> serde_json::Value {
 async fn a_body_that_finds_no_room_in_body_memory_bytes_is_a_503_and_its_room_comes_back() {
     let app = crate::helpers::spawn_app_with(|s| {
         s.max_body_bytes = 1024 * 1024;
-        s.body_memory_bytes = Some(1536 * 1024);
+        s.body_memory_bytes = Some(1024 * 1024);
     })
     .await;
     // The first call holds its 800 KB while OpenRouter takes two seconds to answer.
@@ -188,4 +188,32 @@ async fn body_memory_bytes_below_max_body_bytes_is_refused_at_start() {
         .err()
         .expect("the service refuses to start");
     assert!(error.to_string().contains("BODY_MEMORY_BYTES"), "{error}");
+}
+
+#[tokio::test]
+async fn a_length_only_declared_takes_no_room_from_the_bodies_that_arrive() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.max_body_bytes = 1024 * 1024;
+        s.body_memory_bytes = Some(1024 * 1024);
+    })
+    .await;
+    // Two uploads, without a key, that declare the largest body and then stall.
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stalled = Vec::new();
+    for _ in 0..2 {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let head = format!(
+            "POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{{",
+            1024 * 1024
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stalled.push(stream);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let (status, body) = read(app.post(PATH, &chat_of(800_000)).await).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = read(app.post(PATH, &chat_of(1_000)).await).await;
+    assert_eq!(status, 200, "{body}");
+    drop(stalled);
 }
