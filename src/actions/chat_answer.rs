@@ -33,7 +33,7 @@ pub struct ChatCompletionResponse {
     /// The answer read as JSON, when `response_format` asked for JSON: its fields are the
     /// schema's, as dynamic content.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<serde_json::Value>)]
     pub parsed: Option<Value>,
     /// The pictures the model drew, as file content (*Create file* saves them).
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -121,7 +121,7 @@ pub struct OutputSchemaResponse {
     operation_id = routes::GET_OUTPUT_SCHEMA.operation_id,
     tag = "Connector actions",
     request_body(
-        content = OutputSchemaRequest,
+        content = Option<OutputSchemaRequest>,
         example = json!({"json_schema": {"type": "object", "properties": {"total": {"type": "number", "title": "Total"}}}})
     ),
     responses(

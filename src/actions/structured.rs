@@ -29,7 +29,9 @@ pub enum AnswerForm {
     /// Free text: nothing to parse.
     #[default]
     Text,
-    /// JSON, of any shape.
+    /// A JSON object (`json_object`).
+    Object,
+    /// JSON of any shape (a schema that is not strict).
     Json,
     /// JSON that must follow a strict schema.
     Schema(Arc<Validator>),
@@ -39,6 +41,7 @@ impl fmt::Debug for AnswerForm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             AnswerForm::Text => "Text",
+            AnswerForm::Object => "Object",
             AnswerForm::Json => "Json",
             AnswerForm::Schema(_) => "Schema",
         })
@@ -54,7 +57,7 @@ impl AnswerForm {
             return Ok(AnswerForm::Text);
         };
         match format.get("type").and_then(Value::as_str) {
-            Some("json_object") => Ok(AnswerForm::Json),
+            Some("json_object") => Ok(AnswerForm::Object),
             Some("json_schema") => {
                 let spec = format.get("json_schema");
                 let strict = spec.and_then(|spec| spec.get("strict")) == Some(&json!(true));
@@ -128,11 +131,11 @@ impl AnswerForm {
                     return Err(not_as_asked(&answer.content, &why, Some(path)));
                 }
             }
-            AnswerForm::Json if !parsed.is_object() => {
+            AnswerForm::Object if !parsed.is_object() => {
                 let why = "is JSON but not an object, which `json_object` asks for";
                 return Err(not_as_asked(&answer.content, why, None));
             }
-            AnswerForm::Json | AnswerForm::Text => {}
+            AnswerForm::Object | AnswerForm::Json | AnswerForm::Text => {}
         }
         // Like every field of the flat answer, `parsed` has no `null`: a member the model left
         // empty is simply absent, which flows handle as an empty token.

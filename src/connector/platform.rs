@@ -286,6 +286,8 @@ fn annotate(
             property.insert("x-ms-dynamic-values".to_owned(), dropdown_json(dropdown));
         }
         if let Some(dynamic) = extensions.dynamic(operation, side, &path) {
+            // Any JSON in the OpenAPI document; dynamic content hangs its fields on an object.
+            property.insert("type".to_owned(), json!("object"));
             property.insert(
                 "x-ms-dynamic-schema".to_owned(),
                 json!({

@@ -327,3 +327,17 @@ async fn only_pictures_a_flow_can_use_are_kept() {
         json!([{"content_type": "image/png", "content": PNG_BASE64, "name": "image-1.png"}])
     );
 }
+
+#[tokio::test]
+async fn a_schema_that_is_not_strict_takes_json_of_any_shape() {
+    let app = spawn_app().await;
+    app.sim.enqueue(
+        "POST",
+        "/chat/completions",
+        upstream_answer("\"just text\""),
+    );
+    let request = json!({"content": "x", "json_schema": {"name": "n", "schema": {"": {}}}});
+    let (status, body) = read(app.post(PATH, &request).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["parsed"], "just text");
+}
