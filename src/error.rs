@@ -42,6 +42,10 @@ pub enum ApiError {
     /// No route at this path.
     #[error("no such path")]
     NotFound,
+    /// A browser page of another origin called the MCP server (MCP asks servers to refuse
+    /// those, against DNS rebinding).
+    #[error("a page of another origin called the MCP server")]
+    ForeignOrigin,
     /// A path below `/connector/v1/models/` that is not a model's endpoints (a slug without
     /// its author, or no `/endpoints`).
     #[error("not a model's endpoints path")]
@@ -228,6 +232,10 @@ impl ApiError {
                 "The request body is larger than the {limit} bytes this service accepts. \
                  Send a shorter prompt or fewer messages."
             ),
+            ApiError::ForeignOrigin => "This MCP server does not answer web pages of another \
+                origin (their `Origin` header names another host). Call it from an MCP client, \
+                or from a page this service serves."
+                .to_owned(),
             ApiError::NotFound => {
                 "There is no such path on this service. Every path is listed at /swagger-ui/: \
                  the connector actions are under /connector/v1/ and the OpenRouter-compatible \
@@ -310,6 +318,7 @@ impl ApiError {
             | ApiError::MalformedKey(_)
             | ApiError::PayloadTooLarge { .. }
             | ApiError::NotFound
+            | ApiError::ForeignOrigin
             | ApiError::NotAModelPath
             | ApiError::MethodNotAllowed { .. }
             | ApiError::UpstreamTimeout(_)
@@ -364,6 +373,7 @@ impl ResponseError for ApiError {
             ApiError::MissingKey | ApiError::MalformedKey(_) => StatusCode::UNAUTHORIZED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound | ApiError::NotAModelPath => StatusCode::NOT_FOUND,
+            ApiError::ForeignOrigin => StatusCode::FORBIDDEN,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Upstream { status, .. } => *status,
             ApiError::UpstreamFailed { .. } | ApiError::AnswerNotAsAsked { .. } => {
@@ -427,6 +437,7 @@ impl ResponseError for ApiError {
             ApiError::InvalidInput { .. }
             | ApiError::PayloadTooLarge { .. }
             | ApiError::NotFound
+            | ApiError::ForeignOrigin
             | ApiError::NotAModelPath
             | ApiError::Upstream { .. }
             | ApiError::UpstreamFailed { .. }

@@ -15,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod jobs;
 pub mod lifecycle;
+pub mod mcp;
 pub mod metrics;
 pub mod openapi;
 pub mod openrouter;

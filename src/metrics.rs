@@ -69,6 +69,45 @@ struct Tables {
     upstream: BTreeMap<u16, u64>,
     upstream_latency: Histogram,
     overhead: BTreeMap<&'static str, Histogram>,
+    mcp_messages: BTreeMap<(&'static str, &'static str, &'static str), u64>,
+    mcp_tools: BTreeMap<&'static str, Histogram>,
+}
+
+/// How an MCP message ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum McpOutcome {
+    /// Answered with a result (or accepted, for a notification).
+    Answered,
+    /// A tool call answered with a tool error (`isError: true`): upstream's, the limit's, or
+    /// arguments that break the tool's schema.
+    ToolError,
+    /// Answered with a JSON-RPC error: a message that could not be read or served.
+    ProtocolError,
+}
+
+impl McpOutcome {
+    /// The `outcome` label.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            McpOutcome::Answered => "ok",
+            McpOutcome::ToolError => "tool_error",
+            McpOutcome::ProtocolError => "protocol_error",
+        }
+    }
+}
+
+/// One MCP message as metrics and the request's log line name it: its method and tool (each
+/// one of a known few, never what the caller wrote), how it ended, and an error's kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct McpMessage {
+    /// The JSON-RPC method (`tools/call`, …), `batch`, or `other` for one the server lacks.
+    pub method: &'static str,
+    /// The tool called, or `other` for an unknown one; `None` for other methods.
+    pub tool: Option<&'static str>,
+    /// How it ended.
+    pub outcome: McpOutcome,
+    /// The error's kind for the log line, never a value the caller sent.
+    pub error: Option<String>,
 }
 
 impl Tables {
@@ -128,6 +167,31 @@ impl Metrics {
         }
     }
 
+    /// Counts an MCP message (contract section 9), and times a tool call.
+    pub fn mcp_message(&self, message: &McpMessage, elapsed: Duration) {
+        let Ok(mut tables) = self.tables.lock() else {
+            return;
+        };
+        let tool = message.tool.unwrap_or("");
+        *tables
+            .mcp_messages
+            .entry((message.method, tool, message.outcome.as_str()))
+            .or_default() += 1;
+        if let Some(tool) = message.tool {
+            tables
+                .mcp_tools
+                .entry(tool)
+                .or_default()
+                .observe(elapsed.as_secs_f64());
+        }
+    }
+
+    /// Counts a call the per-connection limit refused without the request being a `429` (an
+    /// MCP tool call, refused as a tool error).
+    pub fn limiter_rejection(&self) {
+        self.limiter_rejections.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Records the upstream answers of an async job, read after its request was answered.
     pub fn record_upstream(&self, upstream: &[UpstreamAnswer]) {
         if let Ok(mut tables) = self.tables.lock() {
@@ -180,6 +244,23 @@ impl Metrics {
                 &mut out,
                 "openrouter_connector_overhead_seconds",
                 &format!("operation=\"{operation}\""),
+            );
+        }
+        out.push_str("# HELP openrouter_connector_mcp_messages_total MCP messages answered, by method, tool and outcome.\n");
+        out.push_str("# TYPE openrouter_connector_mcp_messages_total counter\n");
+        for ((method, tool, outcome), count) in &tables.mcp_messages {
+            let _ = writeln!(
+                out,
+                "openrouter_connector_mcp_messages_total{{method=\"{method}\",tool=\"{tool}\",outcome=\"{outcome}\"}} {count}"
+            );
+        }
+        out.push_str("# HELP openrouter_connector_mcp_tool_duration_seconds Time an MCP tool call took, by tool.\n");
+        out.push_str("# TYPE openrouter_connector_mcp_tool_duration_seconds histogram\n");
+        for (tool, histogram) in &tables.mcp_tools {
+            histogram.render(
+                &mut out,
+                "openrouter_connector_mcp_tool_duration_seconds",
+                &format!("tool=\"{tool}\""),
             );
         }
         out.push_str("# HELP openrouter_connector_rate_limit_rejections_total Calls refused by the per-connection limit.\n");

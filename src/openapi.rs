@@ -37,12 +37,14 @@ use crate::routes;
         health::live,
         health::ready,
         passthrough::passthrough,
+        crate::mcp::invoke,
     ),
     components(schemas(ErrorBody, ErrorDetail, StopForm)),
     modifiers(&KeyScheme, &FlatRequests, &PassThroughMethods),
     tags(
         (name = "Connector actions", description = "The six actions of the Power Platform connector."),
         (name = "Service", description = "The service's own endpoints: health, readiness and the polls of long generations."),
+        (name = "MCP", description = "The MCP server (Streamable HTTP, stateless) that gives Copilot Studio agents every OpenRouter model as tools; its connector is at /connector/mcp/apiDefinition.swagger.json."),
         (name = "OpenRouter-compatible API", description = "OpenRouter's own API under /api/v1, forwarded as is with the same keys and limit: point an OpenAI or OpenRouter SDK here."),
     )
 )]

@@ -22,6 +22,7 @@ use std::future::{Ready, ready};
 
 use crate::domain::ConnectionId;
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
+use crate::metrics::McpMessage;
 use crate::routes;
 
 /// The header that carries the request id, both ways and upstream.
@@ -189,7 +190,15 @@ fn log_finished<B>(response: &ServiceResponse<B>, started: Instant) {
             Some(error) => error.for_log(),
             None => "refused by the HTTP layer".to_owned(),
         });
-    let error = error.as_deref();
+    // An MCP message's method, tool and outcome; its tool error's kind, where the HTTP answer
+    // was a success.
+    let mcp = extensions.get::<McpMessage>();
+    let mcp_method = mcp.map(|message| message.method);
+    let tool = mcp.and_then(|message| message.tool);
+    let mcp_outcome = mcp.map(|message| message.outcome.as_str());
+    let error = error
+        .as_deref()
+        .or(mcp.and_then(|message| message.error.as_deref()));
     macro_rules! finished {
         ($level:expr) => {
             tracing::event!(
@@ -198,6 +207,9 @@ fn log_finished<B>(response: &ServiceResponse<B>, started: Instant) {
                 method = request.method().as_str(),
                 path = request.path(),
                 connection,
+                mcp_method,
+                tool,
+                mcp_outcome,
                 status = status.as_u16(),
                 elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
                 error,

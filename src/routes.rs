@@ -78,6 +78,20 @@ pub const GET_OUTPUT_SCHEMA: Route = route(
 );
 /// The poll of an async job (contract 4.7).
 pub const GET_JOB: Route = route("/connector/v1/jobs/{id}", Methods::Get, "GetJob");
+/// The MCP server for Copilot Studio agents (contract section 9): Streamable HTTP, stateless.
+pub const MCP: Route = route("/mcp", Methods::Post, "InvokeMCP");
+/// The Copilot Studio connector of the MCP server (Swagger 2.0, one `InvokeMCP` operation).
+pub const MCP_CONNECTOR_DEFINITION: Route = route(
+    "/connector/mcp/apiDefinition.swagger.json",
+    Methods::Get,
+    "McpConnectorDefinition",
+);
+/// The properties of the MCP server's connector.
+pub const MCP_CONNECTOR_PROPERTIES: Route = route(
+    "/connector/mcp/apiProperties.json",
+    Methods::Get,
+    "McpConnectorProperties",
+);
 /// Liveness.
 pub const LIVE: Route = route("/health/live", Methods::Get, "Live");
 /// Readiness.
@@ -113,11 +127,14 @@ pub const ROUTES: &[Route] = &[
     GET_GENERATION,
     GET_OUTPUT_SCHEMA,
     GET_JOB,
+    MCP,
     LIVE,
     READY,
     PASS_THROUGH,
     CONNECTOR_DEFINITION,
     CONNECTOR_PROPERTIES,
+    MCP_CONNECTOR_DEFINITION,
+    MCP_CONNECTOR_PROPERTIES,
     METRICS,
     OPENAPI,
     SWAGGER_UI,

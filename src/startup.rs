@@ -14,6 +14,7 @@ use crate::actions;
 use crate::connector;
 use crate::jobs::{JobStore, Jobs};
 use crate::lifecycle::{self, Lifecycle};
+use crate::mcp;
 use crate::metrics::{self, Metrics};
 use crate::openapi;
 use crate::openrouter::OpenRouterClient;
@@ -124,6 +125,7 @@ impl Application {
                 .wrap(from_fn(request_id::assign))
                 .app_data(state.clone())
                 .configure(actions::configure)
+                .service(mount(routes::MCP, mcp::invoke))
                 .configure(connector::configure(connector_files.clone()))
                 .service(mount(routes::METRICS, actions::health::metrics))
                 .service(

@@ -21,7 +21,7 @@ use super::structured::AnswerForm;
 use crate::domain::ModelId;
 use crate::error::{ApiError, ErrorBody};
 use crate::openrouter::OpenRouterClient;
-use crate::openrouter::OwnedCaller;
+use crate::openrouter::{Caller, OwnedCaller};
 use crate::routes;
 use crate::state::AppState;
 
@@ -89,6 +89,14 @@ impl ActionInput for ChatCompletionRequest {
     fn parse(req: &HttpRequest, body: Bytes) -> Result<Self, ApiError> {
         // Everything goes in the body: a query parameter (`?temprature=0.5`) is a typo to name.
         Fields::from_query(req.query_string())?.finish()?;
+        ChatCompletionRequest::from_body(body)
+    }
+}
+
+impl ChatCompletionRequest {
+    /// Reads a request from its JSON body (also what the MCP tool `chat` writes), with every
+    /// check of the action: a `400` naming the field.
+    pub fn from_body(body: Bytes) -> Result<ChatCompletionRequest, ApiError> {
         let mut fields = Fields::from_body(body)?;
         let mut request = ChatCompletionRequest {
             content: fields.take("content")?,
@@ -369,17 +377,29 @@ pub async fn chat_completion(
     let body = call.input.to_upstream().to_bytes()?;
     drop(call);
     let work = move |client: Arc<OpenRouterClient>, caller: OwnedCaller| async move {
-        let answer = client
-            .chat_completion(caller.caller(), &body, flat_chat, |answer| {
-                Ok(ChatCompletionResponse::from_upstream(answer))
-            })
-            .await;
+        let answer = ask(&client, caller.caller(), &body, &form).await;
         drop(room);
-        form.read(answer?)
+        answer
     };
     state
         .jobs
         .clone()
         .answer(&req, owner, caller, state.client.clone(), work)
         .await
+}
+
+/// Sends `body` (a request's [`ChatCompletionRequest::to_upstream`] bytes) to OpenRouter for
+/// `caller` and reads the answer flat, checked against `form` (also the MCP tool `chat`).
+pub async fn ask(
+    client: &OpenRouterClient,
+    caller: Caller<'_>,
+    body: &Bytes,
+    form: &AnswerForm,
+) -> Result<ChatCompletionResponse, ApiError> {
+    let answer = client
+        .chat_completion(caller, body, flat_chat, |answer| {
+            Ok(ChatCompletionResponse::from_upstream(answer))
+        })
+        .await?;
+    form.read(answer)
 }

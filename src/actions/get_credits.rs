@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::flat::{decode, unwrap_data};
 use super::input::{ActionInput, Call, Fields};
 use crate::error::{ApiError, ErrorBody};
+use crate::openrouter::{Caller, OpenRouterClient};
 use crate::routes;
 use crate::state::AppState;
 
@@ -79,10 +80,13 @@ pub async fn get_credits(
     call: Call<NoInput>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Credits>, ApiError> {
-    let answer = state.client.credits(call.caller()).await?;
-    Ok(web::Json(
-        decode::<Credits>(unwrap_data(answer))?.with_remaining(),
-    ))
+    Ok(web::Json(credits(&state.client, call.caller()).await?))
+}
+
+/// The account's credits, asked of OpenRouter for `caller` (also the MCP tool `get_credits`).
+pub async fn credits(client: &OpenRouterClient, caller: Caller<'_>) -> Result<Credits, ApiError> {
+    let answer = client.credits(caller).await?;
+    Ok(decode::<Credits>(unwrap_data(answer))?.with_remaining())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::flat::{decode, unwrap_data};
 use super::input::{ActionInput, Call, Fields, check};
 use crate::error::{ApiError, ErrorBody};
+use crate::openrouter::{Caller, OpenRouterClient};
 use crate::routes;
 use crate::state::AppState;
 
@@ -28,6 +29,13 @@ impl ActionInput for GenerationQuery {
         // Blanks are refused below, not trimmed: `" gen-1"` is not `gen-1`.
         let id = fields.require_text("id")?;
         fields.finish()?;
+        GenerationQuery::new(id)
+    }
+}
+
+impl GenerationQuery {
+    /// The query for the generation `id`: at most 256 printable ASCII characters, no blanks.
+    pub fn new(id: String) -> Result<GenerationQuery, ApiError> {
         check(
             id.len() <= 256 && id.bytes().all(|b| b.is_ascii_graphic() && b != b'%'),
             "id",
@@ -165,9 +173,18 @@ pub async fn get_generation(
     call: Call<GenerationQuery>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Generation>, ApiError> {
-    let answer = state
-        .client
-        .generation(call.caller(), &call.input.id)
-        .await?;
-    Ok(web::Json(decode(unwrap_data(answer))?))
+    Ok(web::Json(
+        generation(&state.client, call.caller(), &call.input).await?,
+    ))
+}
+
+/// OpenRouter's record of the generation `query` names, asked for `caller` (also the MCP tool
+/// `get_generation`).
+pub async fn generation(
+    client: &OpenRouterClient,
+    caller: Caller<'_>,
+    query: &GenerationQuery,
+) -> Result<Generation, ApiError> {
+    let answer = client.generation(caller, &query.id).await?;
+    decode(unwrap_data(answer))
 }

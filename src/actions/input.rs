@@ -139,7 +139,7 @@ impl<T: ActionInput + 'static> FromRequest for UnchargedCall<T> {
 /// reserved in `reservation` once more than [`BODY_STEP`] bytes have arrived (a length only
 /// declared takes no room): then all at once for a declared length, in steps of [`BODY_STEP`]
 /// for a body sent without one.
-async fn read_body(
+pub async fn read_body(
     req: &HttpRequest,
     mut payload: Payload,
     state: &AppState,
@@ -355,7 +355,7 @@ impl Fields {
 
 /// The known name that `unknown` most likely misspells: one that contains it or is contained in
 /// it (`gen_id` for `id`), or one a few typos away (`promt` for `prompt`).
-fn likely_meant<'a>(unknown: &str, known: &'a [String]) -> Option<&'a str> {
+pub fn likely_meant<'a>(unknown: &str, known: &'a [String]) -> Option<&'a str> {
     let unknown = unknown.to_ascii_lowercase();
     known
         .iter()

@@ -11,6 +11,7 @@ use super::flat::{decode, unwrap_data};
 use super::input::{ActionInput, Call, Fields, check};
 use super::models::{Architecture, Pricing};
 use crate::error::{ApiError, ErrorBody};
+use crate::openrouter::{Caller, OpenRouterClient};
 use crate::routes;
 use crate::state::AppState;
 
@@ -37,6 +38,14 @@ impl ActionInput for ModelPath {
                 )
             })?
             .into_inner();
+        ModelPath::new(author, slug)
+    }
+}
+
+impl ModelPath {
+    /// The path of the model `author/slug`; each half non-empty, without `/`, blanks, `%` or
+    /// control characters, and not `.` or `..`.
+    pub fn new(author: String, slug: String) -> Result<ModelPath, ApiError> {
         for (name, value) in [("author", &author), ("slug", &slug)] {
             // Blanks are refused, not trimmed: `" openai"` is not `openai`.
             check(!value.is_empty(), name, "must not be empty")?;
@@ -161,10 +170,20 @@ pub async fn list_model_endpoints(
     call: Call<ModelPath>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<ModelEndpoints>, ApiError> {
-    let path = &call.input;
-    let answer = state
-        .client
-        .model_endpoints(call.caller(), &path.author, &path.slug)
+    Ok(web::Json(
+        model_endpoints(&state.client, call.caller(), &call.input).await?,
+    ))
+}
+
+/// The providers serving the model at `path`, asked for `caller` (also the MCP tool
+/// `get_model_endpoints`).
+pub async fn model_endpoints(
+    client: &OpenRouterClient,
+    caller: Caller<'_>,
+    path: &ModelPath,
+) -> Result<ModelEndpoints, ApiError> {
+    let answer = client
+        .model_endpoints(caller, &path.author, &path.slug)
         .await?;
-    Ok(web::Json(decode(unwrap_data(answer))?))
+    decode(unwrap_data(answer))
 }

@@ -13,6 +13,7 @@ use super::input::{ActionInput, Call, Fields};
 use super::models::Model;
 use super::models_fast::flat_model_list;
 use crate::error::{ApiError, ErrorBody};
+use crate::openrouter::{Caller, OpenRouterClient};
 use crate::routes;
 use crate::state::AppState;
 
@@ -103,6 +104,18 @@ pub async fn list_models(
     Ok(HttpResponse::Ok()
         .content_type(ContentType::json())
         .body(flat))
+}
+
+/// The models matching `query`, asked of OpenRouter for `caller` and read whole (the MCP tool
+/// `list_models` picks from them; the action hands OpenRouter's bytes on by the fast path).
+pub async fn model_list(
+    client: &OpenRouterClient,
+    caller: Caller<'_>,
+    query: &ListModelsQuery,
+) -> Result<ModelList, ApiError> {
+    client
+        .models(caller, &query.pairs(), |_| None, decode)
+        .await
 }
 
 /// The flat list the `Value` path writes: the checked answer decoded into [`ModelList`]. Writing

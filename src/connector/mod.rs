@@ -8,6 +8,7 @@
 //! `connector-lint`) checks the result in the tests.
 
 pub mod extensions;
+pub mod mcp;
 pub mod platform;
 pub mod properties;
 pub mod readme;
@@ -20,7 +21,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::domain::PublicUrl;
-pub use serve::{ConnectorFiles, api_definition, api_properties, configure};
+pub use serve::{ConnectorFiles, api_definition, api_properties, configure, mcp_api_definition};
 
 /// The icon: 230 × 230 px, on the brand colour.
 pub const ICON: &[u8] = include_bytes!("icon.png");
@@ -64,11 +65,13 @@ pub fn settings_json() -> String {
 }
 
 /// The files of the connector folder for the deployment at `public_url` (the placeholder
-/// host when none), by name.
+/// host when none), by path below the folder: the actions' connector, and in `mcp/` the
+/// Copilot Studio connector of the MCP server.
 pub fn files(public_url: Option<&PublicUrl>) -> Vec<(&'static str, Vec<u8>)> {
     let deployment = public_url.cloned().unwrap_or_else(PublicUrl::example);
     let mut definition = definition();
     apply(&deployment, &mut definition);
+    let mcp_definition = mcp::definition(&definition);
     vec![
         (
             "apiDefinition.swagger.json",
@@ -81,16 +84,24 @@ pub fn files(public_url: Option<&PublicUrl>) -> Vec<(&'static str, Vec<u8>)> {
             readme::readme(&definition, &deployment).into_bytes(),
         ),
         ("icon.png", ICON.to_vec()),
+        (
+            "mcp/apiDefinition.swagger.json",
+            pretty(&mcp_definition).into_bytes(),
+        ),
+        ("mcp/apiProperties.json", api_properties_json().into_bytes()),
     ]
 }
 
 /// Writes `apiDefinition.swagger.json`, `apiProperties.json`, `settings.json`, `readme.md`
-/// and `icon.png` into `dir` (created if missing), for the deployment at `public_url`.
+/// and `icon.png` into `dir`, and the MCP connector's definition and properties into
+/// `dir/mcp` (folders created if missing), for the deployment at `public_url`.
 pub fn write_folder(dir: &Path, public_url: Option<&PublicUrl>) -> io::Result<()> {
-    let files = files(public_url);
-    std::fs::create_dir_all(dir)?;
-    for (name, bytes) in files {
-        std::fs::write(dir.join(name), bytes)?;
+    for (name, bytes) in files(public_url) {
+        let path = dir.join(name);
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder)?;
+        }
+        std::fs::write(path, bytes)?;
     }
     Ok(())
 }

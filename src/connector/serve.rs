@@ -13,6 +13,7 @@ use crate::routes;
 /// The connector files, built once at start-up, and the public address when configured.
 pub struct ConnectorFiles {
     definition: Value,
+    mcp_definition: Value,
     properties: String,
     public: Option<PublicUrl>,
 }
@@ -21,16 +22,27 @@ impl ConnectorFiles {
     /// The files for a service whose `PUBLIC_BASE_URL` is `public`; without one, the host is
     /// taken from each request.
     pub fn new(public: Option<PublicUrl>) -> ConnectorFiles {
+        let definition = super::definition();
         ConnectorFiles {
-            definition: super::definition(),
+            mcp_definition: super::mcp::definition(&definition),
+            definition,
             properties: super::api_properties_json(),
             public,
         }
     }
 
-    /// The definition for the deployment `request` reached, and whether it was taken from
-    /// the request (so the answer varies with its host headers).
-    fn definition_for(&self, request: &HttpRequest) -> Result<(String, bool), ApiError> {
+    /// The deployment's `PUBLIC_BASE_URL`, when set.
+    pub fn public(&self) -> Option<&PublicUrl> {
+        self.public.as_ref()
+    }
+
+    /// `definition` for the deployment `request` reached, and whether it was taken from the
+    /// request (so the answer varies with its host headers).
+    fn definition_for(
+        &self,
+        definition: &Value,
+        request: &HttpRequest,
+    ) -> Result<(String, bool), ApiError> {
         let (deployment, from_request) = match &self.public {
             Some(public) => (public.clone(), false),
             None => (
@@ -38,7 +50,7 @@ impl ConnectorFiles {
                 true,
             ),
         };
-        let mut definition = self.definition.clone();
+        let mut definition = definition.clone();
         super::apply(&deployment, &mut definition);
         Ok((super::pretty(&definition), from_request))
     }
@@ -50,7 +62,19 @@ pub async fn api_definition(
     request: HttpRequest,
     files: web::Data<ConnectorFiles>,
 ) -> Result<HttpResponse, ApiError> {
-    let (body, from_request) = files.definition_for(&request)?;
+    definition_answer(files.definition_for(&files.definition, &request)?)
+}
+
+/// `GET /connector/mcp/apiDefinition.swagger.json`: the Copilot Studio connector of the MCP
+/// server, with `host` and `schemes` of this deployment as for the actions' definition.
+pub async fn mcp_api_definition(
+    request: HttpRequest,
+    files: web::Data<ConnectorFiles>,
+) -> Result<HttpResponse, ApiError> {
+    definition_answer(files.definition_for(&files.mcp_definition, &request)?)
+}
+
+fn definition_answer((body, from_request): (String, bool)) -> Result<HttpResponse, ApiError> {
     let mut response = HttpResponse::Ok();
     response.content_type(ContentType::json());
     if from_request {
@@ -69,14 +93,23 @@ pub async fn api_properties(files: web::Data<ConnectorFiles>) -> HttpResponse {
         .body(files.properties.clone())
 }
 
-/// Mounts both files, each answering `405` with `Allow: GET` to another method, with the
+/// Mounts the files, each answering `405` with `Allow: GET` to another method, with the
 /// files as their own state.
 pub fn configure(files: web::Data<ConnectorFiles>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |config| {
         config
             .app_data(files)
             .service(routes::mount(routes::CONNECTOR_DEFINITION, api_definition))
-            .service(routes::mount(routes::CONNECTOR_PROPERTIES, api_properties));
+            .service(routes::mount(routes::CONNECTOR_PROPERTIES, api_properties))
+            .service(routes::mount(
+                routes::MCP_CONNECTOR_DEFINITION,
+                mcp_api_definition,
+            ))
+            // One connection parameter, the key, in both connectors.
+            .service(routes::mount(
+                routes::MCP_CONNECTOR_PROPERTIES,
+                api_properties,
+            ));
     }
 }
 

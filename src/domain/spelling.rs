@@ -2,8 +2,14 @@
 //! word, and a count with its unit in the singular or plural.
 
 /// The optimal string alignment distance, by characters: insertions, deletions, substitutions
-/// and swaps of two neighbours (`modle` is one step from `model`) each count one.
+/// and swaps of two neighbours (`modle` is one step from `model`) each count one. Words whose
+/// lengths differ by more than [`FAR`] are only told apart by that difference (a lower bound),
+/// so a name of megabytes costs no table of its length times the other's.
 pub fn distance(a: &str, b: &str) -> usize {
+    let apart = a.chars().count().abs_diff(b.chars().count());
+    if apart > FAR {
+        return apart;
+    }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     // rows[i][j]: the distance between the first i characters of a and the first j of b.
@@ -28,6 +34,10 @@ pub fn distance(a: &str, b: &str) -> usize {
     }
     rows[a.len()][b.len()]
 }
+
+/// How far apart in length two words may be for [`distance`] to measure them exactly: much more
+/// than any typo it is asked to recognise.
+pub const FAR: usize = 16;
 
 /// `1 second`, `2 seconds`: a count and its unit, singular or plural (units whose plural
 /// takes an `s`).
@@ -63,5 +73,11 @@ mod tests {
         assert_eq!(distance("inf0", "info"), 1);
         assert_eq!(distance("", "id"), 2);
         assert_eq!(distance("same", "same"), 0);
+    }
+
+    #[test]
+    fn a_name_of_megabytes_is_told_apart_by_its_length_alone() {
+        let long = "x".repeat(8 * 1024 * 1024);
+        assert_eq!(distance(&long, "prompt"), long.len() - 6);
     }
 }

@@ -1,0 +1,201 @@
+//! `tools/call`: a tool's arguments (already checked against its schema) turned into the input
+//! of the action behind it, the action run for the caller, and its answer cut for an agent.
+//! Every failure here is a tool error (`isError: true`) in the words of contract section 5.
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::answers::{
+    ChatAnswer, CreditsNote, GenerationNote, ModelChoices, ModelFilter, Picture, ProviderChoices,
+};
+use super::tools::Tool;
+use crate::actions::chat_completion::{self, ChatCompletionRequest};
+use crate::actions::get_credits;
+use crate::actions::get_generation::{self, GenerationQuery};
+use crate::actions::list_model_endpoints::{self, ModelPath};
+use crate::actions::list_models::{self, ListModelsQuery};
+use crate::error::ApiError;
+use crate::openrouter::{Caller, OpenRouterClient};
+
+/// How many models `list_models` lists when the agent does not say.
+const DEFAULT_LIMIT: usize = 25;
+
+/// A tool's answer: its `structuredContent`, and pictures for image content blocks.
+#[derive(Debug)]
+pub struct Answer {
+    /// The `structuredContent`, as the tool's `outputSchema` describes it.
+    pub structured: Value,
+    /// Pictures a model drew.
+    pub pictures: Vec<Picture>,
+}
+
+/// Runs `tool` with `arguments` for `caller`: an error is the tool error's text.
+pub async fn run(
+    tool: Tool,
+    arguments: Map<String, Value>,
+    client: &OpenRouterClient,
+    caller: Caller<'_>,
+) -> Result<Answer, ApiError> {
+    match tool {
+        Tool::Chat => {
+            let request = chat_request(arguments)?;
+            let body = request.to_upstream().to_bytes()?;
+            let answer = chat_completion::ask(client, caller, &body, &request.answer_form).await?;
+            let (answer, pictures) = ChatAnswer::of(answer);
+            Ok(Answer {
+                structured: structured(&answer)?,
+                pictures,
+            })
+        }
+        Tool::ListModels => {
+            let (query, filter) = model_filter(arguments);
+            let list = list_models::model_list(client, caller, &query).await?;
+            plain(&ModelChoices::of(list.data, &filter))
+        }
+        Tool::GetModelEndpoints => {
+            let path = model_path(text(&arguments, "model"))?;
+            let model = list_model_endpoints::model_endpoints(client, caller, &path).await?;
+            plain(&ProviderChoices::of(model))
+        }
+        Tool::GetCredits => {
+            let credits = get_credits::credits(client, caller).await?;
+            plain(&CreditsNote::of(credits))
+        }
+        Tool::GetGeneration => {
+            let query = GenerationQuery::new(text(&arguments, "id").unwrap_or_default())?;
+            let record = get_generation::generation(client, caller, &query).await?;
+            plain(&GenerationNote::of(record))
+        }
+    }
+}
+
+/// The Chat Completion request the `chat` tool's arguments make; a refusal names the tool's
+/// argument, not the action's field.
+fn chat_request(arguments: Map<String, Value>) -> Result<ChatCompletionRequest, ApiError> {
+    let mut body = Map::new();
+    for (name, value) in arguments {
+        match name.as_str() {
+            "prompt" => {
+                body.insert("content".to_owned(), value);
+            }
+            "json_schema" => {
+                let schema = json!({"name": "answer", "schema": value, "strict": true});
+                body.insert(name, schema);
+            }
+            "reasoning_effort" => {
+                body.insert("reasoning".to_owned(), json!({"effort": value}));
+            }
+            "file_url" => {
+                let from = match value.as_str() {
+                    Some(text) if text.trim_start().starts_with("data:") => "content",
+                    _ => "url",
+                };
+                body.insert("files".to_owned(), json!([{ from: value }]));
+            }
+            "image_output" => {
+                if value == Value::Bool(true) {
+                    body.insert("extra".to_owned(), json!({"modalities": ["image", "text"]}));
+                }
+            }
+            _ => {
+                body.insert(name, value);
+            }
+        }
+    }
+    let bytes = serde_json::to_vec(&body)
+        .map(Bytes::from)
+        .map_err(|error| {
+            ApiError::unreadable(format!("The arguments cannot be written: {error}."))
+        })?;
+    ChatCompletionRequest::from_body(bytes).map_err(in_tool_words)
+}
+
+/// An action's `400`, with its fields named as the `chat` tool's arguments.
+fn in_tool_words(error: ApiError) -> ApiError {
+    let ApiError::InvalidInput {
+        field: Some(field),
+        message,
+        name_from_caller,
+    } = error
+    else {
+        return error;
+    };
+    let argument = match field.as_str() {
+        "content" => "prompt",
+        "reasoning.effort" | "reasoning" => "reasoning_effort",
+        f if f.starts_with("json_schema") => "json_schema",
+        f if f.starts_with("files") => "file_url",
+        f if f.starts_with("extra") => "image_output",
+        other => other,
+    }
+    .to_owned();
+    let message = message.replace(&format!("`{field}`"), &format!("`{argument}`"));
+    ApiError::InvalidInput {
+        field: Some(argument),
+        message,
+        name_from_caller,
+    }
+}
+
+/// OpenRouter's own filters, and the rest of what `list_models` was asked.
+fn model_filter(arguments: Map<String, Value>) -> (ListModelsQuery, ModelFilter) {
+    let words = text(&arguments, "search").unwrap_or_default();
+    let output_modality = text(&arguments, "output_modality");
+    let supports_tools = arguments.get("supports_tools").and_then(Value::as_bool);
+    let query = ListModelsQuery {
+        // Without it, OpenRouter lists only models that write text.
+        output_modalities: output_modality.clone(),
+        supported_parameters: (supports_tools == Some(true)).then(|| "tools".to_owned()),
+        ..ListModelsQuery::default()
+    };
+    let limit = arguments
+        .get("limit")
+        .and_then(Value::as_u64)
+        .map_or(DEFAULT_LIMIT, |limit| limit as usize);
+    let filter = ModelFilter {
+        search: words.split_whitespace().map(str::to_lowercase).collect(),
+        input_modality: text(&arguments, "input_modality"),
+        output_modality,
+        supports_tools,
+        max_prompt_price: arguments.get("max_prompt_price").and_then(Value::as_f64),
+        limit,
+    };
+    (query, filter)
+}
+
+/// The path of the model id `author/slug`.
+fn model_path(model: Option<String>) -> Result<ModelPath, ApiError> {
+    let refused = || {
+        ApiError::invalid(
+            "model",
+            "The argument `model` must be a model id `author/slug`, such as \
+             `openai/gpt-4o-mini`, without blanks.",
+        )
+    };
+    let model = model.ok_or_else(refused)?;
+    let (author, slug) = model.split_once('/').ok_or_else(refused)?;
+    ModelPath::new(author.to_owned(), slug.to_owned()).map_err(|_| refused())
+}
+
+fn text(arguments: &Map<String, Value>, name: &str) -> Option<String> {
+    arguments
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+fn plain(answer: &impl Serialize) -> Result<Answer, ApiError> {
+    Ok(Answer {
+        structured: structured(answer)?,
+        pictures: Vec::new(),
+    })
+}
+
+/// An answer as JSON. Its fields are strings, finite numbers and JSON values: writing it cannot
+/// fail; were it to, OpenRouter's answer is not one the tool can give.
+fn structured(answer: &impl Serialize) -> Result<Value, ApiError> {
+    serde_json::to_value(answer).map_err(|error| {
+        ApiError::upstream_failed(format!("The answer cannot be written: {error}."))
+    })
+}

@@ -1,0 +1,134 @@
+//! How `/mcp` answers over HTTP: as `application/json`, or as one Server-Sent Event when the
+//! client's `Accept` prefers `text/event-stream`; and which web pages may call it at all.
+
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::{HttpRequest, http::header::ContentType};
+use actix_web::{HttpResponse, web};
+use serde_json::Value;
+
+use crate::connector::ConnectorFiles;
+use crate::error::ApiError;
+
+/// A JSON-RPC answer (or batch of them) with status 200, in the form the client prefers.
+pub fn answer(req: &HttpRequest, body: &Value) -> HttpResponse {
+    let text = serde_json::to_string(body).unwrap_or_default();
+    // Several `Accept` headers make one list (RFC 9110, 5.3).
+    let accept: Vec<&str> = (req.headers().get_all(header::ACCEPT))
+        .filter_map(|value| value.to_str().ok())
+        .collect();
+    let accept = (!accept.is_empty()).then(|| accept.join(","));
+    if prefers_event_stream(accept.as_deref()) {
+        // One event, then the stream ends: the answer is complete when it arrives.
+        return HttpResponse::Ok()
+            .content_type("text/event-stream")
+            .insert_header(CacheControl(vec![CacheDirective::NoCache]))
+            .body(format!("event: message\ndata: {text}\n\n"));
+    }
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(text)
+}
+
+/// Whether `accept` ranks `text/event-stream` above `application/json` (wildcards count; no
+/// header, or a tie, is JSON).
+pub fn prefers_event_stream(accept: Option<&str>) -> bool {
+    let Some(accept) = accept else {
+        return false;
+    };
+    // (specificity, quality) of the most specific range that covers each type.
+    let (mut json, mut events) = ((0_u8, 0.0_f32), (0_u8, 0.0_f32));
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let quality = parts
+            .filter_map(|parameter| parameter.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .filter(|q| (0.0..=1.0).contains(q))
+            .unwrap_or(1.0);
+        let (for_json, for_events) = match media.as_str() {
+            "application/json" => (3, 0),
+            "text/event-stream" => (0, 3),
+            "application/*" => (2, 0),
+            "text/*" => (0, 2),
+            "*/*" => (1, 1),
+            _ => (0, 0),
+        };
+        keep_most_specific(&mut json, for_json, quality);
+        keep_most_specific(&mut events, for_events, quality);
+    }
+    events.1 > json.1
+}
+
+/// The most specific range covering a type gives its quality (RFC 9110, 12.5.1).
+fn keep_most_specific(kept: &mut (u8, f32), specificity: u8, quality: f32) {
+    if specificity == 0 || specificity < kept.0 {
+        return;
+    }
+    if specificity > kept.0 {
+        *kept = (specificity, quality);
+    } else {
+        kept.1 = kept.1.max(quality);
+    }
+}
+
+/// A `403` for a web page of another origin (MCP asks servers to check `Origin`, against DNS
+/// rebinding): only pages on this machine (`localhost`, `127.0.0.1`, `[::1]`) and of the
+/// deployment's `PUBLIC_BASE_URL` may call; clients that are not browsers send no `Origin`.
+pub fn refuse_foreign_origin(req: &HttpRequest) -> Result<(), ApiError> {
+    let Some(origin) = req.headers().get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin
+        .to_str()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let authority = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    let local = matches!(host, "localhost" | "127.0.0.1" | "::1");
+    let public = req
+        .app_data::<web::Data<ConnectorFiles>>()
+        .and_then(|files| files.public())
+        .is_some_and(|public| public.host().eq_ignore_ascii_case(authority));
+    if local || public {
+        Ok(())
+    } else {
+        Err(ApiError::ForeignOrigin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_the_answer_without_accept_on_a_tie_and_for_wildcards() {
+        for accept in [
+            None,
+            Some("application/json, text/event-stream"),
+            Some("*/*"),
+            Some("text/html"),
+            Some("text/event-stream;q=0.5, application/json"),
+        ] {
+            assert!(!prefers_event_stream(accept), "{accept:?}");
+        }
+    }
+
+    #[test]
+    fn an_event_stream_is_the_answer_when_accept_ranks_it_first() {
+        for accept in [
+            "text/event-stream",
+            "text/event-stream, application/json;q=0.9",
+            "application/json;q=0, text/*",
+            "text/event-stream, */*;q=0.1",
+        ] {
+            assert!(prefers_event_stream(Some(accept)), "{accept}");
+        }
+    }
+}
