@@ -108,6 +108,8 @@ fn chat_request(arguments: Map<String, Value>) -> Result<ChatCompletionRequest, 
         .map_err(|error| {
             ApiError::unreadable(format!("The arguments cannot be written: {error}."))
         })?;
+    // A data URL in `file_url` is held once at a time: as arguments, then as these bytes.
+    drop(body);
     ChatCompletionRequest::from_body(bytes).map_err(in_tool_words)
 }
 

@@ -286,9 +286,10 @@ impl Server<'_> {
                 return (jsonrpc::error(id, &problem), labels);
             }
         };
-        if let Err(error) = arguments::check(tool, &arguments) {
-            return (jsonrpc::result(id, failure(&error)), failed(label, &error));
-        }
+        let arguments = match arguments::checked(tool, arguments) {
+            Ok(arguments) => arguments,
+            Err(error) => return (jsonrpc::result(id, failure(&error)), failed(label, &error)),
+        };
         let caller = Caller {
             key: self.connection.key(),
             request_id: self.request_id,

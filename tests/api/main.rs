@@ -28,6 +28,7 @@ mod list_model_endpoints;
 mod list_models;
 mod logged;
 mod mcp_client;
+mod mcp_connector;
 mod mcp_protocol;
 mod mcp_tools;
 mod newcomer;
