@@ -16,7 +16,7 @@ use actix_web::{Error, HttpMessage, HttpRequest};
 
 use crate::error::ApiError;
 use crate::openrouter::{UpstreamAnswer, UpstreamStats};
-use crate::routes;
+use crate::routes::{self, McpMessage};
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 17] = [
@@ -71,43 +71,6 @@ struct Tables {
     overhead: BTreeMap<&'static str, Histogram>,
     mcp_messages: BTreeMap<(&'static str, &'static str, &'static str), u64>,
     mcp_tools: BTreeMap<&'static str, Histogram>,
-}
-
-/// How an MCP message ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum McpOutcome {
-    /// Answered with a result (or accepted, for a notification).
-    Answered,
-    /// A tool call answered with a tool error (`isError: true`): upstream's, the limit's, or
-    /// arguments that break the tool's schema.
-    ToolError,
-    /// Answered with a JSON-RPC error: a message that could not be read or served.
-    ProtocolError,
-}
-
-impl McpOutcome {
-    /// The `outcome` label.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            McpOutcome::Answered => "ok",
-            McpOutcome::ToolError => "tool_error",
-            McpOutcome::ProtocolError => "protocol_error",
-        }
-    }
-}
-
-/// One MCP message as metrics and the request's log line name it: its method and tool (each
-/// one of a known few, never what the caller wrote), how it ended, and an error's kind.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct McpMessage {
-    /// The JSON-RPC method (`tools/call`, …), `batch`, or `other` for one the server lacks.
-    pub method: &'static str,
-    /// The tool called, or `other` for an unknown one; `None` for other methods.
-    pub tool: Option<&'static str>,
-    /// How it ended.
-    pub outcome: McpOutcome,
-    /// The error's kind for the log line, never a value the caller sent.
-    pub error: Option<String>,
 }
 
 impl Tables {

@@ -22,8 +22,7 @@ use std::future::{Ready, ready};
 
 use crate::domain::ConnectionId;
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
-use crate::metrics::McpMessage;
-use crate::routes;
+use crate::routes::{self, McpMessage};
 
 /// The header that carries the request id, both ways and upstream.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -70,6 +70,7 @@ impl Application {
         if let Some(store) = limiter.in_process() {
             tokio::spawn(sweep_idle_connections(store.clone()));
         }
+        let mcp_origin = web::Data::new(mcp::PublicOrigin(settings.public_base_url.clone()));
         let connector_files = web::Data::new(connector::ConnectorFiles::new(
             settings.public_base_url.clone(),
         ));
@@ -125,7 +126,7 @@ impl Application {
                 .wrap(from_fn(request_id::assign))
                 .app_data(state.clone())
                 .configure(actions::configure)
-                .service(mount(routes::MCP, mcp::invoke))
+                .configure(mcp::configure(mcp_origin.clone()))
                 .configure(connector::configure(connector_files.clone()))
                 .service(mount(routes::METRICS, actions::health::metrics))
                 .service(

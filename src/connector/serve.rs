@@ -31,11 +31,6 @@ impl ConnectorFiles {
         }
     }
 
-    /// The deployment's `PUBLIC_BASE_URL`, when set.
-    pub fn public(&self) -> Option<&PublicUrl> {
-        self.public.as_ref()
-    }
-
     /// `definition` for the deployment `request` reached, and whether it was taken from the
     /// request (so the answer varies with its host headers).
     fn definition_for(

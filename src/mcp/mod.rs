@@ -22,11 +22,13 @@ use serde_json::{Map, Value, json};
 use crate::actions::input::read_body;
 use crate::body_budget::BodyReservation;
 use crate::connection::Connection;
+use crate::domain::PublicUrl;
 use crate::error::ApiError;
-use crate::metrics::{self, McpMessage, McpOutcome};
+use crate::metrics;
 use crate::openrouter::Caller;
 use crate::request_id::RequestId;
 use crate::routes;
+use crate::routes::{McpMessage, McpOutcome};
 use crate::state::AppState;
 use jsonrpc::{INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, Message, PARSE_ERROR, RpcError};
 use tools::Tool;
@@ -51,6 +53,21 @@ const INSTRUCTIONS: &str = "Tools for every model on OpenRouter. Use `chat` to a
     find a model by words, modality, tool support or price, and `get_model_endpoints` for its \
     providers. `get_credits` tells what the account has left; `get_generation` what one \
     answer cost.";
+
+/// The deployment's `PUBLIC_BASE_URL`, whose web pages may call the server (see
+/// [`reply::refuse_foreign_origin`]).
+#[derive(Debug, Clone)]
+pub struct PublicOrigin(pub Option<PublicUrl>);
+
+/// Mounts `POST /mcp` (and `405` with `Allow: POST` to other methods), with the deployment's
+/// public address.
+pub fn configure(origin: web::Data<PublicOrigin>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |config| {
+        config
+            .app_data(origin)
+            .service(routes::mount(routes::MCP, invoke));
+    }
+}
 
 /// `POST /mcp`: one JSON-RPC message (or, in the 2025-03-26 revision, a batch).
 #[utoipa::path(

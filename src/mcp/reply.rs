@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, http::header::ContentType};
 use actix_web::{HttpResponse, web};
 use serde_json::Value;
 
-use crate::connector::ConnectorFiles;
+use super::PublicOrigin;
 use crate::error::ApiError;
 
 /// A JSON-RPC answer (or batch of them) with status 200, in the form the client prefers.
@@ -93,8 +93,8 @@ pub fn refuse_foreign_origin(req: &HttpRequest) -> Result<(), ApiError> {
     };
     let local = matches!(host, "localhost" | "127.0.0.1" | "::1");
     let public = req
-        .app_data::<web::Data<ConnectorFiles>>()
-        .and_then(|files| files.public())
+        .app_data::<web::Data<PublicOrigin>>()
+        .and_then(|origin| origin.0.as_ref())
         .is_some_and(|public| public.host().eq_ignore_ascii_case(authority));
     if local || public {
         Ok(())
