@@ -76,14 +76,14 @@ pub fn configure(origin: web::Data<PublicOrigin>) -> impl FnOnce(&mut web::Servi
     operation_id = routes::MCP.operation_id,
     tag = "MCP",
     request_body(
-        content = Object,
-        description = "A JSON-RPC 2.0 message of MCP: `initialize`, `notifications/initialized`, `ping`, `tools/list` or `tools/call`.",
+        content = Value,
+        description = "A JSON-RPC 2.0 message of MCP (or, in 2025-03-26, an array of them): `initialize`, `notifications/initialized`, `ping`, `tools/list` or `tools/call`.",
         example = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "chat", "arguments": {"prompt": "Hello", "model": "openai/gpt-4o-mini"}}})
     ),
     responses(
-        (status = 200, description = "The JSON-RPC answer: a result, or an error for a method or parameters the server cannot serve. As `text/event-stream` (one event) when `Accept` prefers it.", body = Object),
+        (status = 200, description = "The JSON-RPC answer: a result, or an error for a method or parameters the server cannot serve. An array of them for a batch. As `text/event-stream` (one event) when `Accept` prefers it.", body = Value),
         (status = 202, description = "A notification or response, accepted: no body."),
-        (status = 400, description = "Malformed JSON (`-32700`), not a JSON-RPC message or an unsupported `MCP-Protocol-Version` (`-32600`); the body is a JSON-RPC error.", body = Object),
+        (status = 400, description = "Malformed JSON (`-32700`), not a JSON-RPC message or an unsupported `MCP-Protocol-Version` (`-32600`); the body is a JSON-RPC error.", body = Value),
         (status = 401, description = "No OpenRouter key.", body = crate::error::ErrorBody),
         (status = 403, description = "A web page of another origin sent it.", body = crate::error::ErrorBody),
         (status = 413, description = "The request body is too large.", body = crate::error::ErrorBody),
