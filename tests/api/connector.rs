@@ -432,20 +432,23 @@ async fn the_served_definition_uses_public_base_url_when_it_is_set() {
 }
 
 #[tokio::test]
-async fn the_served_definition_uses_the_forwarded_host_without_public_base_url() {
+async fn the_served_definitions_use_the_forwarded_host_without_public_base_url() {
     let app = spawn_app().await;
-    let response = app
-        .http
-        .get(app.url(DEFINITION))
-        .header("X-Forwarded-Host", "flows.example.com")
-        .header("X-Forwarded-Proto", "https")
-        .send()
-        .await
-        .unwrap();
-    let (status, definition) = read(response).await;
-    assert_eq!(status, 200);
-    assert_eq!(definition["host"], "flows.example.com");
-    assert_eq!(definition["schemes"], json!(["https"]));
+    // The actions' connector, and the MCP server's.
+    for path in [DEFINITION, "/connector/mcp/apiDefinition.swagger.json"] {
+        let response = app
+            .http
+            .get(app.url(path))
+            .header("X-Forwarded-Host", "flows.example.com")
+            .header("X-Forwarded-Proto", "https")
+            .send()
+            .await
+            .unwrap();
+        let (status, definition) = read(response).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(definition["host"], "flows.example.com", "{path}");
+        assert_eq!(definition["schemes"], json!(["https"]), "{path}");
+    }
 }
 
 #[tokio::test]

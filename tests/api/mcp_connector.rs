@@ -76,23 +76,6 @@ async fn the_served_definition_has_the_public_base_url_and_needs_no_key() {
 }
 
 #[tokio::test]
-async fn without_a_public_base_url_the_served_definition_has_the_forwarded_host() {
-    let app = spawn_app().await;
-    let response = app
-        .http
-        .get(app.url(DEFINITION))
-        .header("X-Forwarded-Host", "agents.example.com")
-        .header("X-Forwarded-Proto", "https")
-        .send()
-        .await
-        .unwrap();
-    let (status, definition) = read(response).await;
-    assert_eq!(status, 200);
-    assert_eq!(definition["host"], "agents.example.com");
-    assert_eq!(definition["schemes"], json!(["https"]));
-}
-
-#[tokio::test]
 async fn the_served_properties_are_the_committed_ones_and_other_methods_are_405() {
     let app = spawn_app().await;
     let (status, properties) = read(app.http.get(app.url(PROPERTIES)).send().await.unwrap()).await;
