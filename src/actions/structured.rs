@@ -70,7 +70,9 @@ impl AnswerForm {
         }
     }
 
-    fn strict(schema: &Value, field: &str) -> Result<AnswerForm, ApiError> {
+    /// JSON that must follow `schema`, whatever the request told upstream (`field` names the
+    /// schema for a `400` when it cannot be checked).
+    pub fn strict(schema: &Value, field: &str) -> Result<AnswerForm, ApiError> {
         // No reference is fetched (the service never calls out but to OpenRouter), and patterns
         // run on the linear-time engine, so no schema can make a check slow.
         let patterns = PatternOptions::regex().size_limit(PATTERN_BYTES);

@@ -15,6 +15,7 @@ use crate::actions::get_credits;
 use crate::actions::get_generation::{self, GenerationQuery};
 use crate::actions::list_model_endpoints::{self, ModelPath};
 use crate::actions::list_models::{self, ListModelsQuery};
+use crate::actions::structured::AnswerForm;
 use crate::error::ApiError;
 use crate::openrouter::{Caller, OpenRouterClient};
 
@@ -80,7 +81,7 @@ fn chat_request(arguments: Map<String, Value>) -> Result<ChatCompletionRequest, 
                 body.insert("content".to_owned(), value);
             }
             "json_schema" => {
-                let schema = json!({"name": "answer", "schema": value, "strict": true});
+                let schema = json!({"name": "answer", "schema": value, "strict": false});
                 body.insert(name, schema);
             }
             "reasoning_effort" => {
@@ -110,7 +111,14 @@ fn chat_request(arguments: Map<String, Value>) -> Result<ChatCompletionRequest, 
         })?;
     // A data URL in `file_url` is held once at a time: as arguments, then as these bytes.
     drop(body);
-    ChatCompletionRequest::from_body(bytes).map_err(in_tool_words)
+    let mut request = ChatCompletionRequest::from_body(bytes).map_err(in_tool_words)?;
+    if let Some(format) = &request.json_schema {
+        // Upstream gets the schema as guidance, not in strict mode, which refuses most schemas
+        // an agent writes (OpenAI's wants every property required and no other allowed); the
+        // answer is held to it here all the same.
+        request.answer_form = AnswerForm::strict(&format.schema, "json_schema")?;
+    }
+    Ok(request)
 }
 
 /// An action's `400`, with its fields named as the `chat` tool's arguments.

@@ -121,7 +121,8 @@ async fn chat_with_a_json_schema_answers_its_fields_in_parsed() {
     );
     let sent = app.only_upstream_request().json();
     assert_eq!(sent["response_format"]["type"], "json_schema");
-    assert_eq!(sent["response_format"]["json_schema"]["strict"], true);
+    // Strict mode upstream refuses most schemas an agent writes; the answer is checked here.
+    assert_eq!(sent["response_format"]["json_schema"]["strict"], false);
     assert_eq!(
         sent["response_format"]["json_schema"]["schema"]["required"],
         json!(["city", "days"])
@@ -168,6 +169,10 @@ async fn arguments_that_break_the_schema_are_tool_errors_naming_them_and_reach_n
         ),
         (
             json!({"prompt": "hi", "json_schema": "[1, 2]"}),
+            "`json_schema`",
+        ),
+        (
+            json!({"prompt": "hi", "json_schema": "{\"type\": \"nonsense\"}"}),
             "`json_schema`",
         ),
         (json!({"prompt": "hi", "model": "no slash"}), "`model`"),
