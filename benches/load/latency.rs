@@ -17,7 +17,7 @@ use crate::stats::{
 use crate::targets::Target;
 
 /// The constant-rate paths: `fast` at the main rate (direct, nginx, pass-through,
-/// ChatCompletion), `slow` the `/models` ones at their own rate.
+/// ChatCompletion, the MCP `chat` tool), `slow` the `/models` ones at their own rate.
 pub struct Latency {
     pub fast: Vec<PathRun>,
     pub slow: Vec<PathRun>,
@@ -27,6 +27,7 @@ pub struct Latency {
 pub async fn measure(cfg: &Config, lab: &Lab) -> Latency {
     let chat = requests::chat(Keys::Pool);
     let action = requests::action(Keys::Pool);
+    let tool_call = requests::tool_call(Keys::Pool);
     let models = requests::models(Keys::Pool);
     let list_models = requests::list_models(Keys::Pool);
     let service = lab.service.addr;
@@ -58,6 +59,13 @@ pub async fn measure(cfg: &Config, lab: &Lab) -> Latency {
         Who::Service("ChatCompletion"),
         service,
         vec![action],
+        cfg.rate,
+    ));
+    fast.push(PathRun::new(
+        "service MCP `chat` tool",
+        Who::Service("InvokeMCP"),
+        service,
+        vec![tool_call],
         cfg.rate,
     ));
     let mut slow = vec![

@@ -1,5 +1,6 @@
-//! The requests the benchmark sends: OpenRouter's chat body and the ChatCompletion action's
-//! body (about 1 KB each), the streaming body, and the templates built from them for each path.
+//! The requests the benchmark sends: OpenRouter's chat body, the ChatCompletion action's body
+//! and the MCP `chat` tool call (about 1 KB each), the streaming body, and the templates built
+//! from them for each path.
 
 use crate::generator::{Keys, Template};
 
@@ -49,6 +50,24 @@ fn action_body() -> Vec<u8> {
     .into_bytes()
 }
 
+/// The MCP server's `tools/call` of `chat` with the same prompt, about 1 KB.
+fn tool_call_body() -> Vec<u8> {
+    serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "chat", "arguments": {
+            "model": "openai/gpt-4o-mini",
+            "system": "Answer briefly.",
+            "prompt": long_text(),
+            "temperature": 0.3,
+            "max_tokens": 200
+        }}
+    })
+    .to_string()
+    .into_bytes()
+}
+
 fn template(method: &'static str, path: &str, body: Option<Vec<u8>>, keys: Keys) -> Template {
     Template {
         method,
@@ -86,6 +105,11 @@ pub fn action(keys: Keys) -> Template {
         Some(action_body()),
         keys,
     )
+}
+
+/// The MCP server's `chat` tool.
+pub fn tool_call(keys: Keys) -> Template {
+    template("POST", "/mcp", Some(tool_call_body()), keys)
 }
 
 /// OpenRouter's `GET /models` (350 models from the simulator).
