@@ -86,9 +86,9 @@ pub enum ApiError {
     /// with JSON that breaks the strict schema: a `502`, since asking again may well work.
     #[error("the model's answer is not the JSON asked for")]
     AnswerNotAsAsked {
-        /// What is wrong with the answer, for the caller (never logged: it may name the
-        /// schema's fields).
-        message: String,
+        /// What is wrong with the answer, ending "The model's answer …" (`breaks the schema at
+        /// …`, `is not JSON …`), for the caller; never logged: it may name the schema's fields.
+        why: String,
         /// `raw` (the model's text, cut short) and `path` (where the answer breaks the schema).
         metadata: Map<String, Value>,
     },
@@ -238,8 +238,8 @@ impl ApiError {
                 .to_owned(),
             ApiError::NotFound => {
                 "There is no such path on this service. Every path is listed at /swagger-ui/: \
-                 the connector actions are under /connector/v1/ and the OpenRouter-compatible \
-                 API under /api/v1/."
+                 the connector actions are under /connector/v1/, the OpenRouter-compatible \
+                 API under /api/v1/, and the MCP server at /mcp."
                     .to_owned()
             }
             ApiError::NotAModelPath => "A model's providers are listed at \
@@ -286,8 +286,12 @@ impl ApiError {
             ApiError::LimiterUnavailable => "The service cannot check this connection's rate \
                 limit right now (its Redis is unreachable). Try again in a moment."
                 .to_owned(),
+            ApiError::AnswerNotAsAsked { why, .. } => format!(
+                "The model's answer {why}. The model's text is in `metadata.raw`. The call was \
+                 billed; run the action again to ask once more (models do not answer the same \
+                 way twice), or set the flow's retry policy to do it."
+            ),
             ApiError::InvalidInput { message, .. }
-            | ApiError::AnswerNotAsAsked { message, .. }
             | ApiError::Upstream { message, .. }
             | ApiError::UpstreamFailed { message, .. } => message.clone(),
             ApiError::MalformedKey(message) => (*message).to_owned(),
@@ -331,6 +335,37 @@ impl ApiError {
             | ApiError::JobNotFound
             | ApiError::Interrupted
             | ApiError::LimiterUnavailable
+            | ApiError::StateMissing => None,
+        }
+    }
+
+    /// The seconds a caller should wait before trying again, where this error names a wait
+    /// (the `Retry-After` its answer carries): this connection's limit, OpenRouter's wait passed
+    /// on, or a moment for the service's own busy states.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited { wait, .. } => Some(rate_limit::whole_seconds(*wait)),
+            ApiError::Upstream { retry_after, .. }
+            | ApiError::UpstreamFailed { retry_after, .. } => *retry_after,
+            ApiError::TooManyJobs { retry_after, .. } => Some(*retry_after),
+            ApiError::LimiterUnavailable
+            | ApiError::Busy
+            | ApiError::BodiesBusy
+            | ApiError::Draining
+            | ApiError::JobStoreUnavailable
+            | ApiError::Interrupted => Some(1),
+            ApiError::InvalidInput { .. }
+            | ApiError::MissingKey
+            | ApiError::MalformedKey(_)
+            | ApiError::PayloadTooLarge { .. }
+            | ApiError::NotFound
+            | ApiError::ForeignOrigin
+            | ApiError::NotAModelPath
+            | ApiError::MethodNotAllowed { .. }
+            | ApiError::AnswerNotAsAsked { .. }
+            | ApiError::UpstreamTimeout(_)
+            | ApiError::JobNotFound
+            | ApiError::SlowBody
             | ApiError::StateMissing => None,
         }
     }

@@ -37,7 +37,9 @@ impl GenerationQuery {
     /// The query for the generation `id`: at most 256 printable ASCII characters, no blanks.
     pub fn new(id: String) -> Result<GenerationQuery, ApiError> {
         check(
-            id.len() <= 256 && id.bytes().all(|b| b.is_ascii_graphic() && b != b'%'),
+            !id.is_empty()
+                && id.len() <= 256
+                && id.bytes().all(|b| b.is_ascii_graphic() && b != b'%'),
             "id",
             "must be a generation id such as `gen-1770044149-miW3zzivqGfQNbG1F8Rl`, without \
              blanks",

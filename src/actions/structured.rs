@@ -70,9 +70,21 @@ impl AnswerForm {
         }
     }
 
-    /// JSON that must follow `schema`, whatever the request told upstream (`field` names the
-    /// schema for a `400` when it cannot be checked).
-    pub fn strict(schema: &Value, field: &str) -> Result<AnswerForm, ApiError> {
+    fn strict(schema: &Value, field: &str) -> Result<AnswerForm, ApiError> {
+        AnswerForm::checked_against(schema).map_err(|why| {
+            ApiError::invalid(
+                field,
+                format!(
+                    "The field `{field}` is not a JSON Schema the service can check answers \
+                     against ({why}). Fix the schema, or set `strict` to false."
+                ),
+            )
+        })
+    }
+
+    /// JSON that must follow `schema`, whatever the request told upstream; else why `schema`
+    /// cannot be checked against.
+    pub fn checked_against(schema: &Value) -> Result<AnswerForm, String> {
         // No reference is fetched (the service never calls out but to OpenRouter), and patterns
         // run on the linear-time engine, so no schema can make a check slow.
         let patterns = PatternOptions::regex().size_limit(PATTERN_BYTES);
@@ -80,16 +92,7 @@ impl AnswerForm {
             .offline()
             .with_pattern_options(patterns)
             .build(schema)
-            .map_err(|error| {
-                ApiError::invalid(
-                    field,
-                    format!(
-                        "The field `{field}` is not a JSON Schema the service can check \
-                         answers against ({}). Fix the schema, or set `strict` to false.",
-                        error.masked()
-                    ),
-                )
-            })?;
+            .map_err(|error| error.masked().to_string())?;
         Ok(AnswerForm::Schema(Arc::new(validator)))
     }
 
@@ -183,11 +186,7 @@ fn not_as_asked(content: &str, why: &str, path: Option<String>) -> ApiError {
         metadata.insert("path".to_owned(), Value::String(path));
     }
     ApiError::AnswerNotAsAsked {
-        message: format!(
-            "The model's answer {why}. The model's text is in `metadata.raw`. The call was \
-             billed; run the action again to ask once more (models do not answer the same way \
-             twice), or set the flow's retry policy to do it."
-        ),
+        why: why.to_owned(),
         metadata,
     }
 }

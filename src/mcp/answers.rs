@@ -17,6 +17,8 @@ use crate::actions::models::{Model, Pricing};
 pub struct ChatAnswer {
     text: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    refusal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     parsed: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     model: Option<String>,
@@ -78,7 +80,9 @@ impl ChatAnswer {
         let usage = answer.usage.as_ref();
         let chat = ChatAnswer {
             text: answer.content,
-            parsed: answer.parsed,
+            refusal: answer.refusal,
+            // JSON `null` is a value the schema may allow, yet a field of `null` is one left out.
+            parsed: answer.parsed.filter(|parsed| !parsed.is_null()),
             model: answer.model,
             provider: answer.provider,
             finish_reason: answer.finish_reason,

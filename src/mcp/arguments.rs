@@ -30,13 +30,27 @@ static VALIDATORS: LazyLock<Vec<Result<Validator, String>>> = LazyLock::new(|| {
 /// Checks `arguments` against `tool`'s input schema: a `400` for the first break, in words
 /// naming the argument and never quoting its value. The arguments are handed back unchanged
 /// (the check needs them as one JSON value; taking them spares a copy of a large `file_url`).
+///
+/// JSON Schema counts `2.0` as an integer, and so does the check: such a value of an integer
+/// argument is handed back as `2`, as the actions behind the tools read whole numbers.
 pub fn checked(tool: Tool, arguments: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
     let instance = Value::Object(arguments);
     check(tool, &instance)?;
-    match instance {
-        Value::Object(arguments) => Ok(arguments),
-        _ => Ok(Map::new()),
+    let Value::Object(mut arguments) = instance else {
+        return Ok(Map::new());
+    };
+    let properties = &tool.input_schema()["properties"];
+    for (name, value) in &mut arguments {
+        if properties[name.as_str()]["type"] == "integer"
+            && let Some(whole) = value
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            && !(value.is_i64() || value.is_u64())
+        {
+            *value = Value::from(whole as i64);
+        }
     }
+    Ok(arguments)
 }
 
 fn check(tool: Tool, instance: &Value) -> Result<(), ApiError> {
@@ -57,11 +71,15 @@ fn check(tool: Tool, instance: &Value) -> Result<(), ApiError> {
             let hint = likely_meant(unknown, &known)
                 .map(|near| format!(" Did you mean `{near}`?"))
                 .unwrap_or_default();
+            let takes = if known.is_empty() {
+                "It takes none.".to_owned()
+            } else {
+                format!("Its arguments: {}.", known.join(", "))
+            };
             let message = format!(
-                "The tool `{}` has no argument `{}`.{hint} Its arguments: {}.",
+                "The tool `{}` has no argument `{}`.{hint} {takes}",
                 tool.name(),
                 cut(unknown),
-                known.join(", ")
             );
             ApiError::invalid_name(unknown, message)
         }
@@ -232,5 +250,20 @@ mod tests {
         let passed = checked(Tool::Chat, arguments(good.clone())).unwrap();
         assert_eq!(Value::Object(passed), good);
         assert!(checked(Tool::GetCredits, Map::new()).is_ok());
+    }
+
+    #[test]
+    fn a_whole_number_written_as_a_float_becomes_an_integer() {
+        let passed = checked(Tool::ListModels, arguments(json!({"limit": 2.0}))).unwrap();
+        assert_eq!(passed["limit"], json!(2));
+        assert!(passed["limit"].is_u64() || passed["limit"].is_i64());
+        let error = refusal(Tool::ListModels, json!({"limit": 2.5}));
+        assert!(error.contains("`limit`"), "{error}");
+    }
+
+    #[test]
+    fn a_tool_without_arguments_says_so() {
+        let error = refusal(Tool::GetCredits, json!({"x": 1}));
+        assert!(error.ends_with("It takes none."), "{error}");
     }
 }

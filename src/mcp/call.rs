@@ -19,6 +19,12 @@ use crate::actions::structured::AnswerForm;
 use crate::error::ApiError;
 use crate::openrouter::{Caller, OpenRouterClient};
 
+/// What `file_url` takes, said whenever the file cannot be sent.
+const FILE_URL_RULE: &str = "The argument `file_url` must be an https URL of a PDF or an image \
+    whose path ends in its type (`.pdf`, `.png`, `.jpg`, `.webp`, `.gif`), or a data URL \
+    (`data:<type>;base64,…`) of a PDF, an image, audio (WAV, MP3) or a text file (plain text, \
+    CSV, JSON, Markdown).";
+
 /// How many models `list_models` lists when the agent does not say.
 const DEFAULT_LIMIT: usize = 25;
 
@@ -56,7 +62,11 @@ pub async fn run(
         }
         Tool::GetModelEndpoints => {
             let path = model_path(text(&arguments, "model"))?;
-            let model = list_model_endpoints::model_endpoints(client, caller, &path).await?;
+            let mut model = list_model_endpoints::model_endpoints(client, caller, &path).await?;
+            if model.id.is_empty() {
+                // The providers listed are the asked model's, whether or not the answer says so.
+                model.id = format!("{}/{}", path.author, path.slug);
+            }
             plain(&ProviderChoices::of(model))
         }
         Tool::GetCredits => {
@@ -81,7 +91,7 @@ fn chat_request(arguments: Map<String, Value>) -> Result<ChatCompletionRequest, 
                 body.insert("content".to_owned(), value);
             }
             "json_schema" => {
-                let schema = json!({"name": "answer", "schema": value, "strict": false});
+                let schema = json!({"name": "answer", "schema": unwrapped(value), "strict": false});
                 body.insert(name, schema);
             }
             "reasoning_effort" => {
@@ -116,9 +126,35 @@ fn chat_request(arguments: Map<String, Value>) -> Result<ChatCompletionRequest, 
         // Upstream gets the schema as guidance, not in strict mode, which refuses most schemas
         // an agent writes (OpenAI's wants every property required and no other allowed); the
         // answer is held to it here all the same.
-        request.answer_form = AnswerForm::strict(&format.schema, "json_schema")?;
+        request.answer_form = AnswerForm::checked_against(&format.schema).map_err(|why| {
+            ApiError::invalid(
+                "json_schema",
+                format!(
+                    "The argument `json_schema` is not a JSON Schema answers can be checked \
+                     against ({why}). Fix the schema, or leave it out for a text answer."
+                ),
+            )
+        })?;
     }
     Ok(request)
+}
+
+/// The schema in `json_schema`: the text as given, or the `schema` inside OpenAI's
+/// `{"name", "strict", "schema"}` wrapper when an agent pasted that whole.
+fn unwrapped(value: Value) -> Value {
+    let Some(text) = value.as_str() else {
+        return value;
+    };
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(mut wrapper))
+            if wrapper.get("schema").is_some_and(Value::is_object)
+                && !wrapper.contains_key("type")
+                && !wrapper.contains_key("properties") =>
+        {
+            wrapper.remove("schema").unwrap_or(value)
+        }
+        _ => value,
+    }
 }
 
 /// An action's `400`, with its fields named as the `chat` tool's arguments.
@@ -140,7 +176,12 @@ fn in_tool_words(error: ApiError) -> ApiError {
         other => other,
     }
     .to_owned();
-    let message = message.replace(&format!("`{field}`"), &format!("`{argument}`"));
+    let message = if argument == "file_url" {
+        // The action's words name its `files` fields, which the tool does not have.
+        FILE_URL_RULE.to_owned()
+    } else {
+        message.replace(&format!("`{field}`"), &format!("`{argument}`"))
+    };
     ApiError::InvalidInput {
         field: Some(argument),
         message,
@@ -163,6 +204,7 @@ fn model_filter(arguments: Map<String, Value>) -> (ListModelsQuery, ModelFilter)
         .get("limit")
         .and_then(Value::as_u64)
         .map_or(DEFAULT_LIMIT, |limit| limit as usize);
+    // (`limit: 2.0` arrives as `2`: whole numbers are made integers once checked.)
     let filter = ModelFilter {
         search: words.split_whitespace().map(str::to_lowercase).collect(),
         input_modality: text(&arguments, "input_modality"),
@@ -179,8 +221,8 @@ fn model_path(model: Option<String>) -> Result<ModelPath, ApiError> {
     let refused = || {
         ApiError::invalid(
             "model",
-            "The argument `model` must be a model id `author/slug`, such as \
-             `openai/gpt-4o-mini`, without blanks.",
+            "The argument `model` must be a model id of two parts, `author/slug`, such as \
+             `openai/gpt-4o-mini` (no blanks; list_models gives the ids).",
         )
     };
     let model = model.ok_or_else(refused)?;

@@ -16,13 +16,15 @@ pub mod tools;
 use std::time::{Duration, Instant};
 
 use actix_web::http::header::ContentType;
+use futures_util::future::join_all;
+
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
 use crate::actions::input::read_body;
 use crate::body_budget::BodyReservation;
 use crate::connection::Connection;
-use crate::domain::PublicUrl;
+use crate::domain::{PublicUrl, spelling};
 use crate::error::ApiError;
 use crate::metrics;
 use crate::openrouter::Caller;
@@ -152,7 +154,11 @@ impl Server<'_> {
         let initializing =
             matches!(&message, Message::Request { method, .. } if method == "initialize");
         if !initializing && let Some(problem) = unsupported(version) {
-            return Ok(self.refuse(Value::Null, problem));
+            let id = match &message {
+                Message::Request { id, .. } | Message::Invalid { id, .. } => id.clone(),
+                Message::Notification | Message::Response => Value::Null,
+            };
+            return Ok(self.refuse(id, problem));
         }
         if let Message::Invalid { id, why } = message {
             return Ok(self.refuse(id, RpcError::new(INVALID_REQUEST, invalid_words(why))));
@@ -191,9 +197,10 @@ impl Server<'_> {
             );
             return Ok(self.refuse(Value::Null, problem));
         }
-        let mut answers = Vec::new();
-        for value in batch {
-            let served = match Message::read(value) {
+        // The messages are served at once (tool calls wait on OpenRouter side by side, within
+        // `MAX_CONCURRENT_UPSTREAM`), their answers kept in the batch's order.
+        let served = join_all(batch.into_iter().map(|value| async move {
+            match Message::read(value) {
                 Message::Invalid { id, why } => {
                     let problem = RpcError::new(INVALID_REQUEST, invalid_words(why));
                     let labels = protocol_error("invalid", &problem);
@@ -204,9 +211,10 @@ impl Server<'_> {
                     }
                 }
                 message => self.serve(message).await,
-            };
-            answers.extend(served.answer);
-        }
+            }
+        }))
+        .await;
+        let answers: Vec<Value> = served.into_iter().filter_map(|s| s.answer).collect();
         self.req.extensions_mut().insert(McpMessage {
             method: "batch",
             tool: None,
@@ -421,15 +429,34 @@ fn success(answer: call::Answer) -> Value {
 /// A tool error: the words of contract section 5, with the status an agent can reason about.
 fn failure(error: &ApiError) -> Value {
     let body = error.body();
-    let mut text = format!("Error {}: {}", body.error.code, body.error.message);
-    if let Some(raw) = body
-        .error
-        .metadata
-        .as_ref()
-        .and_then(|metadata| metadata.get("raw"))
-        .and_then(Value::as_str)
+    let message = match error {
+        // A maker is pointed at `metadata.raw` and the flow's retry policy; an agent gets the
+        // model's text itself and is told to call again.
+        ApiError::AnswerNotAsAsked { why, metadata } => format!(
+            "The model's answer {why}. The call was billed; call the tool again to ask once \
+             more. The model's answer was: {}",
+            metadata
+                .get("raw")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        ),
+        // A maker is offered the asynchronous pattern, which a tool call does not have.
+        ApiError::UpstreamTimeout(after) => format!(
+            "OpenRouter did not answer within {}. Try a faster model or a lower max_tokens.",
+            spelling::count(after.as_secs().max(1), "second")
+        ),
+        _ => body.error.message,
+    };
+    let mut text = format!("Error {}: {message}", body.error.code);
+    // The limit's own words say how long to wait; OpenRouter's and the service's busy answers
+    // say it in `Retry-After`, which a tool result has no header for.
+    if let Some(seconds) = error.retry_after()
+        && !matches!(error, ApiError::RateLimited { .. })
     {
-        text.push_str(&format!("\nThe model's answer was: {raw}"));
+        text.push_str(&format!(
+            " Try again in {}.",
+            spelling::count(seconds.max(1), "second")
+        ));
     }
     json!({"content": [{"type": "text", "text": text}], "isError": true})
 }

@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::Value;
 
 use super::PublicOrigin;
+use crate::domain::PublicUrl;
 use crate::error::ApiError;
 
 /// A JSON-RPC answer (or batch of them) with status 200, in the form the client prefers.
@@ -72,35 +73,51 @@ fn keep_most_specific(kept: &mut (u8, f32), specificity: u8, quality: f32) {
 }
 
 /// A `403` for a web page of another origin (MCP asks servers to check `Origin`, against DNS
-/// rebinding): only pages on this machine (`localhost`, `127.0.0.1`, `[::1]`) and of the
-/// deployment's `PUBLIC_BASE_URL` may call; clients that are not browsers send no `Origin`.
+/// rebinding): only pages on this machine (`localhost`, `127.0.0.1`, `[::1]`, any port and
+/// scheme) and of the deployment's `PUBLIC_BASE_URL` (its scheme, host and port) may call;
+/// clients that are not browsers send no `Origin`. Every `Origin` header given must pass.
 pub fn refuse_foreign_origin(req: &HttpRequest) -> Result<(), ApiError> {
-    let Some(origin) = req.headers().get(header::ORIGIN) else {
-        return Ok(());
+    let public = req
+        .app_data::<web::Data<PublicOrigin>>()
+        .and_then(|origin| origin.0.as_ref());
+    for origin in req.headers().get_all(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default();
+        if !(is_local(origin) || public.is_some_and(|public| is_public(origin, public))) {
+            return Err(ApiError::ForeignOrigin);
+        }
+    }
+    Ok(())
+}
+
+/// `scheme://host[:port]`, lower-cased, without a default port; `None` for what is not an
+/// http(s) origin.
+fn normalised(origin: &str) -> Option<(String, String)> {
+    let origin = origin.trim().to_ascii_lowercase();
+    let (scheme, authority) = origin.split_once("://")?;
+    let default_port = match scheme {
+        "https" => ":443",
+        "http" => ":80",
+        _ => return None,
     };
-    let origin = origin
-        .to_str()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    let authority = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))
-        .unwrap_or_default();
+    let authority = authority.strip_suffix(default_port).unwrap_or(authority);
+    (!authority.is_empty() && !authority.contains('/'))
+        .then(|| (scheme.to_owned(), authority.to_owned()))
+}
+
+fn is_local(origin: &str) -> bool {
+    let Some((_, authority)) = normalised(origin) else {
+        return false;
+    };
     let host = match authority.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or_default(),
         None => authority.split(':').next().unwrap_or_default(),
     };
-    let local = matches!(host, "localhost" | "127.0.0.1" | "::1");
-    let public = req
-        .app_data::<web::Data<PublicOrigin>>()
-        .and_then(|origin| origin.0.as_ref())
-        .is_some_and(|public| public.host().eq_ignore_ascii_case(authority));
-    if local || public {
-        Ok(())
-    } else {
-        Err(ApiError::ForeignOrigin)
-    }
+    matches!(host, "localhost" | "127.0.0.1" | "::1")
+}
+
+fn is_public(origin: &str, public: &PublicUrl) -> bool {
+    let ours = normalised(&format!("{}://{}", public.scheme(), public.host()));
+    ours.is_some() && normalised(origin) == ours
 }
 
 #[cfg(test)]

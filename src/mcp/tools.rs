@@ -144,7 +144,7 @@ fn definition(tool: Tool) -> Value {
             object(
                 &[(
                     "model",
-                    string("The model's id, `author/slug`, e.g. `openai/gpt-4o-mini`."),
+                    text("The model's id, `author/slug`, e.g. `openai/gpt-4o-mini`."),
                 )],
                 &["model"],
             ),
@@ -174,7 +174,7 @@ fn definition(tool: Tool) -> Value {
             object(
                 &[(
                     "id",
-                    string("The generation's id, e.g. `gen-1770044149-miW3zzivqGfQNbG1F8Rl`."),
+                    text("The generation's id, e.g. `gen-1770044149-miW3zzivqGfQNbG1F8Rl`."),
                 )],
                 &["id"],
             ),
@@ -203,7 +203,7 @@ fn chat_input() -> Value {
         &[
             (
                 "prompt",
-                string("What to ask the model: the question or task, with any text it needs."),
+                text("What to ask the model: the question or task, with any text it needs."),
             ),
             (
                 "model",
@@ -249,7 +249,7 @@ fn chat_input() -> Value {
             (
                 "file_url",
                 string(
-                    "A file for the model to read with the prompt: an https URL or a data URL of a PDF, an image, audio (WAV, MP3) or a text file.",
+                    "A file for the model to read with the prompt: an https URL of a PDF or an image whose path ends in its type (.pdf, .png, .jpg, .webp, .gif), or a data URL (data:<type>;base64,…) of a PDF, an image, audio (WAV, MP3) or a text file.",
                 ),
             ),
             (
@@ -267,6 +267,10 @@ fn chat_output() -> Value {
     object(
         &[
             ("text", string("The model's answer.")),
+            (
+                "refusal",
+                string("Why the model declined to answer, when it did."),
+            ),
             (
                 "parsed",
                 json!({"description": "The answer read as JSON, when `json_schema` was given: an object with the schema's fields."}),
@@ -443,6 +447,11 @@ fn typed(kind: &str, description: &str) -> Value {
 
 fn string(description: &str) -> Value {
     typed("string", description)
+}
+
+/// A string that must not be empty.
+fn text(description: &str) -> Value {
+    json!({"type": "string", "description": description, "minLength": 1})
 }
 
 fn number(description: &str) -> Value {

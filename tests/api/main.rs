@@ -30,6 +30,7 @@ mod logged;
 mod mcp_client;
 mod mcp_connector;
 mod mcp_protocol;
+mod mcp_red_team;
 mod mcp_tools;
 mod newcomer;
 mod operations;
