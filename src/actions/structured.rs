@@ -19,6 +19,10 @@ const RAW_CHARS: usize = 1_000;
 /// How much of a broken rule, or of the place it breaks, the message quotes, in characters.
 const RULE_CHARS: usize = 200;
 
+/// The most JSON values a strict schema may hold with its references followed: real schemas
+/// hold hundreds; checking an answer against this many stays within milliseconds.
+const CHECK_BUDGET: usize = 20_000;
+
 /// The largest compiled size of a regular expression in a strict schema's `pattern`s; a larger
 /// one is refused as the schema's fault rather than built.
 const PATTERN_BYTES: usize = 1 << 20;
@@ -85,6 +89,9 @@ impl AnswerForm {
     /// JSON that must follow `schema`, whatever the request told upstream; else why `schema`
     /// cannot be checked against.
     pub fn checked_against(schema: &Value) -> Result<AnswerForm, String> {
+        // Measured before it is built: a schema whose references multiply would take minutes
+        // of a worker thread to check one answer.
+        crate::schema::cost::within(schema, CHECK_BUDGET).map_err(|why| why.to_string())?;
         // No reference is fetched (the service never calls out but to OpenRouter), and patterns
         // run on the linear-time engine, so no schema can make a check slow.
         let patterns = PatternOptions::regex().size_limit(PATTERN_BYTES);

@@ -91,7 +91,8 @@ fn chat_request(arguments: Map<String, Value>) -> Result<ChatCompletionRequest, 
                 body.insert("content".to_owned(), value);
             }
             "json_schema" => {
-                let schema = json!({"name": "answer", "schema": unwrapped(value), "strict": false});
+                let schema =
+                    json!({"name": "answer", "schema": unwrapped(value)?, "strict": false});
                 body.insert(name, schema);
             }
             "reasoning_effort" => {
@@ -140,20 +141,43 @@ fn chat_request(arguments: Map<String, Value>) -> Result<ChatCompletionRequest, 
 }
 
 /// The schema in `json_schema`: the text as given, or the `schema` inside OpenAI's
-/// `{"name", "strict", "schema"}` wrapper when an agent pasted that whole.
-fn unwrapped(value: Value) -> Value {
-    let Some(text) = value.as_str() else {
-        return value;
+/// `{"name", "strict", "schema"}` wrapper when an agent pasted that whole (its `schema` an
+/// object or JSON text); a wrapper without a schema in it is refused.
+fn unwrapped(value: Value) -> Result<Value, ApiError> {
+    let Some(Ok(Value::Object(mut wrapper))) = value.as_str().map(serde_json::from_str::<Value>)
+    else {
+        return Ok(value);
     };
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(mut wrapper))
-            if wrapper.get("schema").is_some_and(Value::is_object)
-                && !wrapper.contains_key("type")
-                && !wrapper.contains_key("properties") =>
-        {
-            wrapper.remove("schema").unwrap_or(value)
-        }
-        _ => value,
+    let keywords = [
+        "type",
+        "properties",
+        "$ref",
+        "items",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "enum",
+    ];
+    let is_schema = keywords
+        .iter()
+        .any(|keyword| wrapper.contains_key(*keyword));
+    let is_wrapper = wrapper.contains_key("schema")
+        || (wrapper.contains_key("name") && wrapper.contains_key("strict"));
+    if is_schema || !is_wrapper {
+        return Ok(value);
+    }
+    let inner = match wrapper.remove("schema") {
+        Some(Value::String(text)) => serde_json::from_str::<Value>(&text).ok(),
+        other => other,
+    };
+    match inner {
+        Some(schema @ Value::Object(_)) => Ok(schema),
+        _ => Err(ApiError::invalid(
+            "json_schema",
+            "The argument `json_schema` looks like OpenAI's `{\"name\", \"strict\", \"schema\"}` \
+             wrapper without a JSON Schema object in `schema`: give the schema itself, such as \
+             {\"type\": \"object\", \"properties\": {…}}.",
+        )),
     }
 }
 

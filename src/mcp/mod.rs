@@ -11,6 +11,7 @@ pub mod arguments;
 pub mod call;
 pub mod jsonrpc;
 mod reply;
+mod results;
 pub mod tools;
 
 use std::time::{Duration, Instant};
@@ -24,7 +25,7 @@ use serde_json::{Map, Value, json};
 use crate::actions::input::read_body;
 use crate::body_budget::BodyReservation;
 use crate::connection::Connection;
-use crate::domain::{PublicUrl, spelling};
+use crate::domain::PublicUrl;
 use crate::error::ApiError;
 use crate::metrics;
 use crate::openrouter::Caller;
@@ -33,6 +34,7 @@ use crate::routes;
 use crate::routes::{McpMessage, McpOutcome};
 use crate::state::AppState;
 use jsonrpc::{INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, Message, PARSE_ERROR, RpcError};
+use results::{failure, success};
 use tools::Tool;
 
 /// The protocol revisions served, newest first.
@@ -300,7 +302,10 @@ impl Server<'_> {
                 if matches!(error, ApiError::RateLimited { .. }) {
                     self.state.metrics.limiter_rejection();
                 }
-                return (jsonrpc::result(id, failure(&error)), failed(label, &error));
+                return (
+                    jsonrpc::result(id, failure(named, &error)),
+                    failed(label, &error),
+                );
             }
         }
         let (tool, arguments) = match params {
@@ -313,7 +318,12 @@ impl Server<'_> {
         };
         let arguments = match arguments::checked(tool, arguments) {
             Ok(arguments) => arguments,
-            Err(error) => return (jsonrpc::result(id, failure(&error)), failed(label, &error)),
+            Err(error) => {
+                return (
+                    jsonrpc::result(id, failure(Some(tool), &error)),
+                    failed(label, &error),
+                );
+            }
         };
         let caller = Caller {
             key: self.connection.key(),
@@ -328,7 +338,10 @@ impl Server<'_> {
                 };
                 (jsonrpc::result(id, success(answer)), labels)
             }
-            Err(error) => (jsonrpc::result(id, failure(&error)), failed(label, &error)),
+            Err(error) => (
+                jsonrpc::result(id, failure(Some(tool), &error)),
+                failed(label, &error),
+            ),
         }
     }
 }
@@ -413,52 +426,6 @@ fn unsupported(version: Option<&str>) -> Option<RpcError> {
 
 fn invalid_words(why: &str) -> String {
     format!("Not a JSON-RPC 2.0 message: {why}.")
-}
-
-/// A tool's answer as a `CallToolResult`: the JSON as text too (MCP asks for both), then any
-/// pictures.
-fn success(answer: call::Answer) -> Value {
-    let text = answer.structured.to_string();
-    let mut content = vec![json!({"type": "text", "text": text})];
-    content.extend(answer.pictures.into_iter().map(
-        |picture| json!({"type": "image", "data": picture.data, "mimeType": picture.mime_type}),
-    ));
-    json!({"content": content, "structuredContent": answer.structured, "isError": false})
-}
-
-/// A tool error: the words of contract section 5, with the status an agent can reason about.
-fn failure(error: &ApiError) -> Value {
-    let body = error.body();
-    let message = match error {
-        // A maker is pointed at `metadata.raw` and the flow's retry policy; an agent gets the
-        // model's text itself and is told to call again.
-        ApiError::AnswerNotAsAsked { why, metadata } => format!(
-            "The model's answer {why}. The call was billed; call the tool again to ask once \
-             more. The model's answer was: {}",
-            metadata
-                .get("raw")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-        ),
-        // A maker is offered the asynchronous pattern, which a tool call does not have.
-        ApiError::UpstreamTimeout(after) => format!(
-            "OpenRouter did not answer within {}. Try a faster model or a lower max_tokens.",
-            spelling::count(after.as_secs().max(1), "second")
-        ),
-        _ => body.error.message,
-    };
-    let mut text = format!("Error {}: {message}", body.error.code);
-    // The limit's own words say how long to wait; OpenRouter's and the service's busy answers
-    // say it in `Retry-After`, which a tool result has no header for.
-    if let Some(seconds) = error.retry_after()
-        && !matches!(error, ApiError::RateLimited { .. })
-    {
-        text.push_str(&format!(
-            " Try again in {}.",
-            spelling::count(seconds.max(1), "second")
-        ));
-    }
-    json!({"content": [{"type": "text", "text": text}], "isError": true})
 }
 
 fn answered(method: &'static str) -> McpMessage {

@@ -89,19 +89,53 @@ pub fn refuse_foreign_origin(req: &HttpRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// `scheme://host[:port]`, lower-cased, without a default port; `None` for what is not an
-/// http(s) origin.
+/// `(scheme, host[:port])` of an origin, lower-cased and without a default port; `None` for
+/// what is not a well-formed http(s) origin (user info, a path, a port that is not a number up
+/// to 65535, unbalanced brackets).
 fn normalised(origin: &str) -> Option<(String, String)> {
     let origin = origin.trim().to_ascii_lowercase();
     let (scheme, authority) = origin.split_once("://")?;
     let default_port = match scheme {
-        "https" => ":443",
-        "http" => ":80",
+        "https" => "443",
+        "http" => "80",
         _ => return None,
     };
-    let authority = authority.strip_suffix(default_port).unwrap_or(authority);
-    (!authority.is_empty() && !authority.contains('/'))
-        .then(|| (scheme.to_owned(), authority.to_owned()))
+    if authority.is_empty() || authority.contains(['@', '/', '?', '#', ' ']) {
+        return None;
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (host, rest) = v6.split_once(']')?;
+            let port = match rest {
+                "" => None,
+                rest => Some(rest.strip_prefix(':')?),
+            };
+            (format!("[{host}]"), port)
+        }
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host.to_owned(), Some(port)),
+            None => (authority.to_owned(), None),
+        },
+    };
+    let port = match port {
+        None => None,
+        Some(port) => {
+            let number: u16 = port
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| port.parse().ok())
+                .flatten()?;
+            (number.to_string() != default_port).then(|| number.to_string())
+        }
+    };
+    if host.is_empty() || host.contains([']', '[']) && !host.starts_with('[') {
+        return None;
+    }
+    let authority = match port {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    };
+    Some((scheme.to_owned(), authority))
 }
 
 fn is_local(origin: &str) -> bool {
@@ -146,6 +180,32 @@ mod tests {
             "text/event-stream, */*;q=0.1",
         ] {
             assert!(prefers_event_stream(Some(accept)), "{accept}");
+        }
+    }
+
+    #[test]
+    fn an_origin_is_read_only_when_well_formed() {
+        for (origin, read) in [
+            (
+                "https://Agents.Example.com:443",
+                Some(("https", "agents.example.com")),
+            ),
+            ("http://localhost:8080", Some(("http", "localhost:8080"))),
+            ("http://[::1]:80", Some(("http", "[::1]"))),
+            ("http://127.0.0.1:80@evil.com", None),
+            ("http://[::1]@evil.com", None),
+            ("http://[::1", None),
+            ("http://[::1]]", None),
+            ("http://localhost:80:80", None),
+            ("http://localhost:99999", None),
+            ("http://localhost:+80", None),
+            ("http://localhost:-1", None),
+            ("http://localhost/", None),
+            ("ftp://localhost", None),
+            ("null", None),
+        ] {
+            let expected = read.map(|(s, a): (&str, &str)| (s.to_owned(), a.to_owned()));
+            assert_eq!(normalised(origin), expected, "{origin}");
         }
     }
 }

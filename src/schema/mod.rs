@@ -2,6 +2,7 @@
 //! generated connector and for the schema a maker types on a Chat Completion card, and the
 //! display names fields get. Nothing here knows about the connector or the actions.
 
+pub mod cost;
 pub mod names;
 pub mod output;
 pub mod swagger;

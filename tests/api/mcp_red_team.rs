@@ -224,3 +224,98 @@ async fn the_tool_calls_of_a_batch_wait_on_openrouter_side_by_side() {
         );
     }
 }
+
+/// Definitions `a0`…`a{levels}`, each referring ten times to the one below: a check against it
+/// follows 10^levels references.
+fn fanned_schema(levels: usize) -> Value {
+    let mut defs = serde_json::Map::new();
+    defs.insert("a0".to_owned(), json!({"type": "object"}));
+    for level in 1..=levels {
+        let refs: Vec<Value> = (0..10)
+            .map(|_| json!({"$ref": format!("#/$defs/a{}", level - 1)}))
+            .collect();
+        defs.insert(format!("a{level}"), json!({"allOf": refs}));
+    }
+    json!({"$defs": defs, "$ref": format!("#/$defs/a{levels}")})
+}
+
+#[tokio::test]
+async fn a_schema_whose_references_multiply_is_refused_before_any_call() {
+    let app = spawn_app().await;
+    let schema = fanned_schema(10).to_string();
+    let text = tool_error_text(
+        &call_tool(&app, "chat", json!({"prompt": "x", "json_schema": schema})).await,
+    );
+    assert!(
+        text.starts_with("Error 400: The argument `json_schema`"),
+        "{text}"
+    );
+    assert!(text.contains("references followed"), "{text}");
+    // The action refuses it the same way when its schema is strict.
+    let body = json!({"content": "x", "json_schema": {"name": "a", "strict": true, "schema": fanned_schema(10)}});
+    let (status, body) = read(app.post("/connector/v1/chat/completions", &body).await).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(app.sim.requests().is_empty());
+}
+
+#[tokio::test]
+async fn openais_wrapper_with_its_schema_as_text_is_unwrapped_and_one_without_is_refused() {
+    let app = spawn_app().await;
+    app.sim.enqueue(
+        "POST",
+        "/chat/completions",
+        Reply::json(200, json!({"id": "gen-3", "choices": [{"message": {"role": "assistant", "content": "{\"a\": 1}"}, "finish_reason": "stop"}]})),
+    );
+    let inner = r#"{"type":"object","properties":{"a":{"type":"string"}}}"#;
+    let wrapper = json!({"name": "n", "strict": true, "schema": inner}).to_string();
+    let text = tool_error_text(
+        &call_tool(&app, "chat", json!({"prompt": "x", "json_schema": wrapper})).await,
+    );
+    assert!(
+        text.starts_with("Error 502: ") && text.contains("/a"),
+        "{text}"
+    );
+    for wrapper in [
+        json!({"name": "n", "schema": 5}),
+        json!({"name": "n", "strict": true}),
+    ] {
+        let text = tool_error_text(
+            &call_tool(
+                &app,
+                "chat",
+                json!({"prompt": "x", "json_schema": wrapper.to_string()}),
+            )
+            .await,
+        );
+        assert!(text.contains("give the schema itself"), "{wrapper}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_timeout_of_a_tool_other_than_chat_says_nothing_of_models() {
+    let app = spawn_app_with(|s| s.upstream_timeout = Duration::from_secs(1)).await;
+    app.enqueue_every_attempt("GET", "/credits", Reply::hang());
+    let text = tool_error_text(&call_tool(&app, "get_credits", json!({})).await);
+    assert!(
+        text.starts_with("Error 504: OpenRouter did not answer within 1 second."),
+        "{text}"
+    );
+    assert!(
+        !text.contains("model") && !text.contains("asynchronous"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_local_origin_that_names_another_host_is_refused() {
+    let app = spawn_app().await;
+    let ping = request(1, "ping", json!({})).to_string();
+    for origin in [
+        "http://127.0.0.1:80@evil.com",
+        "http://[::1]@evil.com",
+        "http://localhost:99999",
+    ] {
+        let (status, body) = read(post_raw(&app, ping.clone(), &[("origin", origin)]).await).await;
+        assert_eq!(status, 403, "{origin}: {body}");
+    }
+}
