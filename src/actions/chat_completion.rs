@@ -401,5 +401,5 @@ pub async fn ask(
             Ok(ChatCompletionResponse::from_upstream(answer))
         })
         .await?;
-    form.read(answer)
+    form.read_bounded(answer).await
 }

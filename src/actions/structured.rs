@@ -4,7 +4,10 @@
 //! carries the model's text, since asking again may well work.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 use jsonschema::{PatternOptions, Validator};
 use serde_json::{Map, Value, json};
@@ -12,6 +15,7 @@ use serde_json::{Map, Value, json};
 use super::chat_answer::ChatCompletionResponse;
 use super::flat::prune_nulls;
 use crate::error::ApiError;
+use crate::schema::cost::{self, Measure};
 
 /// How much of the model's text an error carries back in `metadata.raw`, in characters.
 const RAW_CHARS: usize = 1_000;
@@ -25,7 +29,7 @@ const CHECK_BUDGET: usize = 20_000;
 
 /// The largest compiled size of a regular expression in a strict schema's `pattern`s; a larger
 /// one is refused as the schema's fault rather than built.
-const PATTERN_BYTES: usize = 1 << 20;
+const PATTERN_BYTES: usize = 1 << 16;
 
 /// What form the call asked the answer to take.
 #[derive(Clone, Default)]
@@ -37,8 +41,8 @@ pub enum AnswerForm {
     Object,
     /// JSON of any shape (a schema that is not strict).
     Json,
-    /// JSON that must follow a strict schema.
-    Schema(Arc<Validator>),
+    /// JSON that must follow a strict schema, and what measuring the schema found.
+    Schema(Arc<Validator>, Measure),
 }
 
 impl fmt::Debug for AnswerForm {
@@ -47,7 +51,7 @@ impl fmt::Debug for AnswerForm {
             AnswerForm::Text => "Text",
             AnswerForm::Object => "Object",
             AnswerForm::Json => "Json",
-            AnswerForm::Schema(_) => "Schema",
+            AnswerForm::Schema(..) => "Schema",
         })
     }
 }
@@ -91,7 +95,7 @@ impl AnswerForm {
     pub fn checked_against(schema: &Value) -> Result<AnswerForm, String> {
         // Measured before it is built: a schema whose references multiply would take minutes
         // of a worker thread to check one answer.
-        crate::schema::cost::within(schema, CHECK_BUDGET).map_err(|why| why.to_string())?;
+        let measure = cost::within(schema, CHECK_BUDGET).map_err(|why| why.to_string())?;
         // No reference is fetched (the service never calls out but to OpenRouter), and patterns
         // run on the linear-time engine, so no schema can make a check slow.
         let patterns = PatternOptions::regex().size_limit(PATTERN_BYTES);
@@ -100,7 +104,7 @@ impl AnswerForm {
             .with_pattern_options(patterns)
             .build(schema)
             .map_err(|error| error.masked().to_string())?;
-        Ok(AnswerForm::Schema(Arc::new(validator)))
+        Ok(AnswerForm::Schema(Arc::new(validator), measure))
     }
 
     /// `answer` with `parsed` filled in when JSON was asked for; a `502` when its text is not
@@ -130,7 +134,17 @@ impl AnswerForm {
             }
         };
         match self {
-            AnswerForm::Schema(validator) => {
+            AnswerForm::Schema(_, measure)
+                if !cost::recursion_allows(*measure, cost::depth(&parsed)) =>
+            {
+                let why = format!(
+                    "nests {} levels deep, more than this schema's recursion can be checked \
+                     at (its self-references fan out; ask for a flatter answer)",
+                    cost::depth(&parsed)
+                );
+                return Err(not_as_asked(&answer.content, &why, None));
+            }
+            AnswerForm::Schema(validator, _) => {
                 if let Err(violation) = validator.validate(&parsed) {
                     let path = violation.instance_path().to_string();
                     let place = if path.is_empty() {
@@ -155,6 +169,54 @@ impl AnswerForm {
         prune_nulls(&mut parsed);
         answer.parsed = Some(parsed);
         Ok(answer)
+    }
+}
+
+/// How long checking one answer against a strict schema may take (and, apart, wait for its
+/// turn) before the call is answered without it.
+const CHECK_DEADLINE: Duration = Duration::from_secs(2);
+
+/// Strict checks at once: one per core. A check runs on a blocking thread, never in an actix
+/// worker's turn, and cannot be stopped once begun, so this bounds what checks can take from
+/// every other call.
+static CHECKS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, |cores| cores.get());
+    Arc::new(Semaphore::new(cores))
+});
+
+impl AnswerForm {
+    /// [`AnswerForm::read`], with a strict schema's check run on a blocking thread, at most one
+    /// per core at once, answered within [`CHECK_DEADLINE`]: a `400` when the check takes
+    /// longer (it goes on, holding its turn, until it ends), a `503` when no turn comes.
+    pub async fn read_bounded(
+        &self,
+        answer: ChatCompletionResponse,
+    ) -> Result<ChatCompletionResponse, ApiError> {
+        if !matches!(self, AnswerForm::Schema(..)) {
+            return self.read(answer);
+        }
+        let turn = tokio::time::timeout(CHECK_DEADLINE, CHECKS.clone().acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .ok_or(ApiError::Busy)?;
+        let form = self.clone();
+        let check = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            form.read(answer)
+        });
+        match tokio::time::timeout(CHECK_DEADLINE, check).await {
+            Ok(Ok(read)) => read,
+            Ok(Err(_)) => Err(ApiError::upstream_failed(
+                "The model's answer could not be checked against the schema (the check stopped).",
+            )),
+            Err(_) => Err(ApiError::invalid(
+                "json_schema.schema",
+                "The model's answer could not be checked against the schema within 2 seconds: \
+                 the schema, or the answer it asks for, is too large or intricate to check. \
+                 The call was billed. Simplify the schema, or set `strict` to false.",
+            )),
+        }
     }
 }
 

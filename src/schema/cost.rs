@@ -34,8 +34,40 @@ pub enum CheckCost {
     },
 }
 
-/// Whether `schema`, its references followed, holds at most `budget` JSON values.
-pub fn within(schema: &Value, budget: usize) -> Result<(), CheckCost> {
+/// What the measure found of a schema within the budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Measure {
+    /// How many times the tree refers back into its own path: with two or more, a check may
+    /// follow each of them at every level of the answer (`{"allOf": [{"items": {"$ref": "#"}},
+    /// {"items": {"$ref": "#"}}]}` doubles its work per level), so the answer's depth must be
+    /// bounded too (see [`recursion_allows`]).
+    pub recursions: usize,
+}
+
+/// The most schemas a recursive schema may have checked along an answer's depth:
+/// `recursions ^ depth`.
+pub const RECURSION_BUDGET: f64 = 1e6;
+
+/// Whether an answer `depth` levels deep may be checked against a schema measured as
+/// `measure`: always with at most one recursion, else while `recursions ^ depth` stays within
+/// [`RECURSION_BUDGET`] (two recursions: 19 levels; ten: 6).
+pub fn recursion_allows(measure: Measure, depth: usize) -> bool {
+    measure.recursions < 2
+        || (measure.recursions as f64).powi(depth.min(1_000) as i32) <= RECURSION_BUDGET
+}
+
+/// How deep `value` nests (a scalar is 0, `[1]` is 1).
+pub fn depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(object) => 1 + object.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Whether `schema`, its references followed, holds at most `budget` JSON values; and how
+/// often it refers back into its own path.
+pub fn within(schema: &Value, budget: usize) -> Result<Measure, CheckCost> {
     let mut anchors = HashMap::new();
     collect_anchors(schema, &mut anchors, 0);
     let mut walk = Walk {
@@ -43,9 +75,14 @@ pub fn within(schema: &Value, budget: usize) -> Result<(), CheckCost> {
         anchors,
         budget,
         seen: 0,
-        path: Vec::new(),
+        recursions: 0,
+        // A reference to the root is a recursion too.
+        path: vec![schema as *const Value],
     };
-    walk.value(schema, 0)
+    walk.value(schema, 0)?;
+    Ok(Measure {
+        recursions: walk.recursions,
+    })
 }
 
 /// The most levels the walk goes down, references followed included: well within a worker
@@ -57,6 +94,7 @@ struct Walk<'a> {
     anchors: HashMap<&'a str, &'a Value>,
     budget: usize,
     seen: usize,
+    recursions: usize,
     /// The schemas whose references are being followed, by address: a reference to one of
     /// them is a recursion.
     path: Vec<*const Value>,
@@ -80,21 +118,51 @@ impl<'a> Walk<'a> {
                 if let Some(reference) = object.get("$ref") {
                     let target = self.target(reference)?;
                     let address = target as *const Value;
-                    if !self.path.contains(&address) {
+                    if self.path.contains(&address) {
+                        self.recursions += 1;
+                    } else {
                         self.path.push(address);
                         let walked = self.value(target, depth + 1);
                         self.path.pop();
                         walked?;
                     }
                 }
-                for member in object.values() {
-                    self.value(member, depth + 1)?;
+                for (keyword, member) in object {
+                    match keyword.as_str() {
+                        // Definitions are checked only where a reference leads to them, and
+                        // are counted there (walked here too, a recursion would count twice).
+                        "$defs" | "definitions" => self.count(member, depth + 1)?,
+                        // Data, not schemas: a `{"$ref": …}` inside is not a reference.
+                        "enum" | "const" | "examples" | "default" => {
+                            self.count(member, depth + 1)?
+                        }
+                        _ => self.value(member, depth + 1)?,
+                    }
                 }
                 Ok(())
             }
             Value::Array(items) => items
                 .iter()
                 .try_for_each(|item| self.value(item, depth + 1)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts `value`'s JSON values against the budget without reading it as schemas.
+    fn count(&mut self, value: &'a Value, depth: usize) -> Result<(), CheckCost> {
+        self.seen += 1;
+        if self.seen > self.budget || depth > MAX_DEPTH {
+            return Err(CheckCost::TooLarge {
+                budget: self.budget,
+            });
+        }
+        match value {
+            Value::Object(object) => object
+                .values()
+                .try_for_each(|member| self.count(member, depth + 1)),
+            Value::Array(items) => items
+                .iter()
+                .try_for_each(|item| self.count(item, depth + 1)),
             _ => Ok(()),
         }
     }
@@ -198,7 +266,7 @@ mod tests {
 
     #[test]
     fn a_few_shared_references_are_within_the_budget() {
-        assert_eq!(within(&fanned(3, 3), 20_000), Ok(()));
+        assert_eq!(within(&fanned(3, 3), 20_000), Ok(Measure { recursions: 0 }));
     }
 
     #[test]
@@ -209,8 +277,12 @@ mod tests {
             }}},
             "$ref": "#/$defs/node"
         });
-        assert_eq!(within(&tree, 100), Ok(()));
-        assert_eq!(within(&json!({"items": {"$ref": "#"}}), 10), Ok(()));
+        assert_eq!(within(&tree, 100), Ok(Measure { recursions: 1 }));
+        assert_eq!(
+            within(&json!({"items": {"$ref": "#"}}), 10),
+            Ok(Measure { recursions: 1 })
+        );
+        assert!(recursion_allows(Measure { recursions: 1 }, 128));
     }
 
     #[test]
@@ -257,7 +329,17 @@ mod tests {
     fn a_pointer_with_escapes_is_followed() {
         let schema = json!({"$defs": {"a b": {"type": "string"}, "c/d": {"type": "integer"}},
             "properties": {"x": {"$ref": "#/$defs/a%20b"}, "y": {"$ref": "#/$defs/c~1d"}}});
-        assert_eq!(within(&schema, 100), Ok(()));
+        assert!(within(&schema, 100).is_ok());
+    }
+
+    #[test]
+    fn recursions_that_fan_out_bound_the_answers_depth() {
+        let two = json!({"allOf": [{"items": {"$ref": "#"}}, {"items": {"$ref": "#"}}]});
+        let measure = within(&two, 100).unwrap();
+        assert_eq!(measure.recursions, 2);
+        assert!(recursion_allows(measure, 19));
+        assert!(!recursion_allows(measure, 21));
+        assert_eq!(depth(&json!([[[1]], {"a": {}}])), 3);
     }
 
     #[test]
@@ -275,5 +357,24 @@ mod tests {
             within(&schema, 1_000_000),
             Err(CheckCost::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn one_recursive_reference_reached_by_two_paths_counts_twice() {
+        let schema = json!({
+            "$defs": {
+                "node": {"allOf": [{"$ref": "#/$defs/x"}, {"$ref": "#/$defs/x"}]},
+                "x": {"items": {"$ref": "#/$defs/node"}}
+            },
+            "$ref": "#/$defs/node"
+        });
+        assert_eq!(within(&schema, 1_000).unwrap().recursions, 2);
+    }
+
+    #[test]
+    fn a_reference_inside_data_is_not_followed() {
+        let schema =
+            json!({"const": {"$ref": "https://example.com/x"}, "enum": [{"$ref": "#/no"}]});
+        assert_eq!(within(&schema, 100), Ok(Measure { recursions: 0 }));
     }
 }

@@ -319,3 +319,39 @@ async fn a_malformed_local_origin_that_names_another_host_is_refused() {
         assert_eq!(status, 403, "{origin}: {body}");
     }
 }
+
+#[tokio::test]
+async fn an_answer_nested_deeper_than_a_fanned_out_recursion_allows_is_not_checked() {
+    let app = spawn_app().await;
+    // Each level of the answer doubles the work: 2^30 schemas for an answer of 62 bytes.
+    let nested = format!("{}{}", "[".repeat(30), "]".repeat(30));
+    let answer = json!({"id": "gen-4", "choices": [{"message": {"role": "assistant", "content": nested}, "finish_reason": "stop"}]});
+    app.sim.enqueue(
+        "POST",
+        "/chat/completions",
+        Reply::json(200, answer.clone()),
+    );
+    let schema = r##"{"allOf": [{"items": {"$ref": "#"}}, {"items": {"$ref": "#"}}]}"##;
+    let text = tool_error_text(
+        &call_tool(&app, "chat", json!({"prompt": "x", "json_schema": schema})).await,
+    );
+    assert!(
+        text.starts_with("Error 502: The model's answer nests 30 levels deep"),
+        "{text}"
+    );
+    // The action answers the same way.
+    app.sim
+        .enqueue("POST", "/chat/completions", Reply::json(200, answer));
+    let schema: Value = serde_json::from_str(schema).unwrap();
+    let body =
+        json!({"content": "x", "json_schema": {"name": "a", "strict": true, "schema": schema}});
+    let (status, body) = read(app.post("/connector/v1/chat/completions", &body).await).await;
+    assert_eq!(status, 502, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("30 levels deep"),
+        "{body}"
+    );
+}
