@@ -1,6 +1,7 @@
 //! A small MCP client for the black-box tests of `/mcp`: one JSON-RPC message per POST, with
 //! the test key, as the Streamable HTTP transport sends them.
 
+use openrouter_simulator::Reply;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -110,4 +111,12 @@ async fn output_schema(app: &TestApp, tool: &str) -> Value {
         .find(|t| t["name"] == tool)
         .unwrap()["outputSchema"]
         .clone()
+}
+
+/// An upstream chat answer whose first choice says `content`.
+pub fn model_says(content: &str) -> Reply {
+    Reply::json(
+        200,
+        json!({"id": "gen-1", "choices": [{"message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]}),
+    )
 }

@@ -8,7 +8,9 @@ use openrouter_simulator::Reply;
 use serde_json::{Value, json};
 
 use crate::helpers::{read, spawn_app, spawn_app_with};
-use crate::mcp_client::{call_tool, post_raw, request, rpc, rpc_with, structured, tool_error_text};
+use crate::mcp_client::{
+    call_tool, model_says, post_raw, request, rpc, rpc_with, structured, tool_error_text,
+};
 
 #[tokio::test]
 async fn openrouters_wait_reaches_the_agent_in_the_tool_error() {
@@ -68,11 +70,8 @@ async fn tool_errors_speak_of_the_tools_arguments_not_the_actions_fields() {
 #[tokio::test]
 async fn an_answer_that_is_not_the_json_asked_for_tells_the_agent_to_call_again() {
     let app = spawn_app().await;
-    app.sim.enqueue(
-        "POST",
-        "/chat/completions",
-        Reply::json(200, json!({"id": "gen-1", "choices": [{"message": {"role": "assistant", "content": "not json"}, "finish_reason": "stop"}]})),
-    );
+    app.sim
+        .enqueue("POST", "/chat/completions", model_says("not json"));
     let schema = r#"{"type": "object"}"#;
     let result = call_tool(&app, "chat", json!({"prompt": "hi", "json_schema": schema})).await;
     let text = tool_error_text(&result);
@@ -261,11 +260,8 @@ async fn a_schema_whose_references_multiply_is_refused_before_any_call() {
 #[tokio::test]
 async fn openais_wrapper_with_its_schema_as_text_is_unwrapped_and_one_without_is_refused() {
     let app = spawn_app().await;
-    app.sim.enqueue(
-        "POST",
-        "/chat/completions",
-        Reply::json(200, json!({"id": "gen-3", "choices": [{"message": {"role": "assistant", "content": "{\"a\": 1}"}, "finish_reason": "stop"}]})),
-    );
+    app.sim
+        .enqueue("POST", "/chat/completions", model_says("{\"a\": 1}"));
     let inner = r#"{"type":"object","properties":{"a":{"type":"string"}}}"#;
     let wrapper = json!({"name": "n", "strict": true, "schema": inner}).to_string();
     let text = tool_error_text(
@@ -325,12 +321,8 @@ async fn an_answer_nested_deeper_than_a_fanned_out_recursion_allows_is_not_check
     let app = spawn_app().await;
     // Each level of the answer doubles the work: 2^30 schemas for an answer of 62 bytes.
     let nested = format!("{}{}", "[".repeat(30), "]".repeat(30));
-    let answer = json!({"id": "gen-4", "choices": [{"message": {"role": "assistant", "content": nested}, "finish_reason": "stop"}]});
-    app.sim.enqueue(
-        "POST",
-        "/chat/completions",
-        Reply::json(200, answer.clone()),
-    );
+    app.sim
+        .enqueue("POST", "/chat/completions", model_says(&nested));
     let schema = r##"{"allOf": [{"items": {"$ref": "#"}}, {"items": {"$ref": "#"}}]}"##;
     let text = tool_error_text(
         &call_tool(&app, "chat", json!({"prompt": "x", "json_schema": schema})).await,
@@ -341,7 +333,7 @@ async fn an_answer_nested_deeper_than_a_fanned_out_recursion_allows_is_not_check
     );
     // The action answers the same way.
     app.sim
-        .enqueue("POST", "/chat/completions", Reply::json(200, answer));
+        .enqueue("POST", "/chat/completions", model_says(&nested));
     let schema: Value = serde_json::from_str(schema).unwrap();
     let body =
         json!({"content": "x", "json_schema": {"name": "a", "strict": true, "schema": schema}});

@@ -6,7 +6,7 @@ use openrouter_simulator::Reply;
 use serde_json::{Value, json};
 
 use crate::helpers::spawn_app;
-use crate::mcp_client::{call_tool, request, rpc, structured, tool_error_text, tools};
+use crate::mcp_client::{call_tool, model_says, request, rpc, structured, tool_error_text, tools};
 
 #[tokio::test]
 async fn tools_list_shows_the_five_tools_with_inputs_copilot_studio_reads_and_output_schemas() {
@@ -222,11 +222,8 @@ async fn upstream_errors_are_tool_errors_in_the_contracts_words() {
 #[tokio::test]
 async fn an_answer_that_breaks_the_schema_is_a_tool_error_quoting_the_models_text() {
     let app = spawn_app().await;
-    app.sim.enqueue(
-        "POST",
-        "/chat/completions",
-        Reply::json(200, json!({"id": "gen-1", "choices": [{"message": {"role": "assistant", "content": "{\"city\": 7}"}, "finish_reason": "stop"}]})),
-    );
+    app.sim
+        .enqueue("POST", "/chat/completions", model_says("{\"city\": 7}"));
     let schema = r#"{"type":"object","properties":{"city":{"type":"string"}}}"#;
     let text = tool_error_text(
         &call_tool(&app, "chat", json!({"prompt": "hi", "json_schema": schema})).await,
