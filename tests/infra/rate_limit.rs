@@ -50,6 +50,7 @@ async fn over_redis_a_call_after_the_stated_retry_after_succeeds() {
         s.rate_limit_per_minute = 60;
         s.rate_limit_burst = 2;
         s.redis_url = Some(url);
+        s.redis_timeout = std::time::Duration::from_millis(LOADED_MACHINE_REDIS_TIMEOUT_MS);
     })
     .await;
     a_call_after_the_stated_retry_after_succeeds(app).await;
